@@ -1,0 +1,130 @@
+/**
+ * The storage seam: every backend (SQLite, PostgreSQL) offers exactly this.
+ *
+ * The one way to change a document is `update`, which hands the caller the current
+ * version inside a transaction and writes what the caller returns, atomically. No
+ * caller can forget a lock, and concurrent writers never lose an update.
+ */
+
+export type Tree = 'users' | 'global';
+
+/** Identifies one document. */
+export interface DocumentKey {
+  readonly auid: string;
+  readonly tree: Tree;
+  /** The normalized XUI (e.g. `sip:alice@example.com`) in the users tree; '' in the global tree. */
+  readonly owner: string;
+  /** The document path below the user's (or global) directory, decoded, '/'-separated, e.g. `index` or `dir/buddies.xml`. */
+  readonly path: string;
+}
+
+export interface StoredDocument {
+  readonly key: DocumentKey;
+  /** The document text (stored as UTF-8). */
+  readonly content: string;
+  /** The strong entity tag, without quotes. */
+  readonly etag: string;
+  /** Milliseconds since the epoch of the last change. */
+  readonly updatedAt: number;
+}
+
+export interface DocumentSummary {
+  readonly key: DocumentKey;
+  readonly etag: string;
+  readonly updatedAt: number;
+  readonly size: number;
+}
+
+/**
+ * A value some application usage needs to be unique across the whole server
+ * (e.g. an rls-services service URI). Claims are kept per document and replaced on
+ * each write of that document; a claim already held by another document fails the
+ * write.
+ */
+export interface UniqueClaim {
+  readonly scope: string;
+  readonly value: string;
+}
+
+export type Mutation =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'put'; readonly content: string; readonly claims?: readonly UniqueClaim[] }
+  | { readonly kind: 'delete' };
+
+/** What a mutator can read while it holds the document's write transaction. */
+export interface StorageTransaction {
+  /** Which document, other than the one being written, holds this claim (null if none). */
+  findClaim(scope: string, value: string): Promise<DocumentKey | null>;
+  get(key: DocumentKey): Promise<StoredDocument | null>;
+}
+
+export interface UpdateResult<T> {
+  readonly result: T;
+  /** The document after the update (null when it does not exist). */
+  readonly document: StoredDocument | null;
+  /** The document before the update (null when it did not exist). */
+  readonly previous: StoredDocument | null;
+  /** Whether anything was written. */
+  readonly changed: boolean;
+}
+
+/** Raised by `update` when a claim is held by another document; nothing is written. */
+export class ClaimConflictError extends Error {
+  override readonly name = 'ClaimConflictError';
+  constructor(
+    readonly claim: UniqueClaim,
+    readonly holder: DocumentKey,
+  ) {
+    super(`${claim.scope} ${claim.value} is already used by another document`);
+  }
+}
+
+export interface UserRecord {
+  /** The normalized user id, `alice@example.com` (no `sip:` scheme). */
+  readonly id: string;
+  /** The Digest realm the password digests were made for. */
+  readonly realm: string;
+  /** hex(MD5(username ":" realm ":" password)), username being the user part. */
+  readonly ha1Md5: string;
+  /** hex(SHA-256(username ":" realm ":" password)). */
+  readonly ha1Sha256: string;
+  readonly admin: boolean;
+  readonly createdAt: number;
+}
+
+export interface DocumentQuery {
+  readonly auid?: string;
+  readonly tree?: Tree;
+  readonly owner?: string;
+}
+
+export interface Storage {
+  /** A short description for logs, e.g. `sqlite:./data/xcapd.sqlite`. */
+  readonly description: string;
+
+  getDocument(key: DocumentKey): Promise<StoredDocument | null>;
+
+  /**
+   * Runs `mutate` on the current version of the document inside one write
+   * transaction and applies the mutation it returns. If `mutate` throws, nothing is
+   * written and the error propagates. Writes to one document are serialized; the
+   * entity tag of every written version is new and never reused.
+   */
+  updateDocument<T>(
+    key: DocumentKey,
+    mutate: (
+      current: StoredDocument | null,
+      tx: StorageTransaction,
+    ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
+  ): Promise<UpdateResult<T>>;
+
+  listDocuments(query: DocumentQuery): Promise<DocumentSummary[]>;
+
+  getUser(id: string): Promise<UserRecord | null>;
+  putUser(user: UserRecord): Promise<void>;
+  /** Returns whether a user was removed. */
+  removeUser(id: string): Promise<boolean>;
+  listUsers(): Promise<UserRecord[]>;
+
+  close(): Promise<void>;
+}

@@ -218,10 +218,11 @@ export class DigestAuthenticator {
     const expectedRealm = options.realm ?? this.realmFor(options.userHint ?? username);
     if (realm !== expectedRealm) return failure('wrong-realm');
     if (!signedUriMatches(uri, requestTarget)) return failure('uri-mismatch');
+    // A foreign opaque, like a foreign nonce, means the client holds state from a
+    // server with another secret (e.g. restarted): it only needs a fresh challenge.
     const opaque = params.get('opaque');
-    if (opaque !== undefined && opaque !== this.#opaque(realm)) return failure('malformed');
-
-    const nonceCheck = this.#checkNonce(nonce, realm);
+    const nonceCheck =
+      opaque !== undefined && opaque !== this.#opaque(realm) ? ({ valid: false } as const) : this.#checkNonce(nonce, realm);
     const storedHa1 = await lookupHa1(username, realm, baseHashOf(algorithm));
     if (storedHa1 === null) return failure('unknown-user');
     const expected = digestResponse({ algorithm, ha1: storedHa1, nonce, qop: 'auth', nc, cnonce, method, uri });

@@ -68,7 +68,6 @@ describe('parseAuthHeader', () => {
       '',
       '   ',
       'Digest realm="unterminated',
-      'Digest realm=',
       'Digest realm="a" nonce="b"',
       'Digest realm="a", realm="b"',
       'Digest =x',
@@ -103,10 +102,9 @@ describe('parseAuthHeader', () => {
     const value = fc.string({ unit: fc.constantFrom(...'ab ,="\\\t;=é/'.split('')), maxLength: 20 });
     fc.assert(
       fc.property(fc.uniqueArray(fc.tuple(name, value), { selector: ([n]) => n, minLength: 1, maxLength: 6 }), (entries) => {
-        const parsed = parseAuthHeader(formatChallenge('Digest', entries.filter(([n]) => n !== 'uri')));
-        const expected = entries.filter(([n]) => n !== 'uri');
-        if (expected.length === 0) return;
-        assert.deepEqual([...(parsed?.[0]?.params ?? [])], expected);
+        const parsed = parseAuthHeader(formatChallenge('Digest', entries));
+        assert.equal(parsed?.length, 1);
+        assert.deepEqual([...(parsed?.[0]?.params ?? [])], entries);
       }),
       { numRuns: 500 },
     );
@@ -167,6 +165,8 @@ describe('parseDigestCredentials / parseDigestChallenges', () => {
     assert.equal(parseDigestCredentials('digest username="x"').kind, 'digest');
     assert.equal(parseDigestCredentials('Digest').kind, 'malformed');
     assert.equal(parseDigestCredentials('Digest abc==').kind, 'malformed');
+    // Syntactically a token68, which Digest never uses.
+    assert.equal(parseDigestCredentials('Digest realm=').kind, 'malformed');
     assert.equal(parseDigestCredentials('Digest username="x", Digest username="y"').kind, 'malformed');
   });
 

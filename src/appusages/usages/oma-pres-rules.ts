@@ -1,7 +1,8 @@
 /**
  * org.openmobilealliance.pres-rules (OMA Presence SIMPLE XDM): pres-rules with the
  * OMA common policy extensions (external-list, anonymous-request, other-identity).
- * OMA names the user's document `pres-rules` rather than `index`.
+ * OMA names the user's document `pres-rules` rather than `index`, and, unlike RFC
+ * 5025, makes common policy the default namespace, so `ruleset/rule` needs no prefix.
  */
 import type { AppUsage } from '../types.js';
 import { COMMON_POLICY_NAMESPACE, PRES_RULES_NAMESPACE } from './pres-rules.js';

@@ -10,8 +10,9 @@ export const PRES_RULES_NAMESPACE = 'urn:ietf:params:xml:ns:pres-rules';
 export const presRules: AppUsage = {
   auid: 'pres-rules',
   mimeType: 'application/auth-policy+xml',
-  // RFC 5025 §9.3: the root <ruleset> is common policy's, so that is the default namespace.
-  defaultNamespace: COMMON_POLICY_NAMESPACE,
+  // RFC 5025 §9.3 makes pres-rules' own namespace the default, although the root
+  // <ruleset> is common policy's: selectors name it with a prefix (cr:ruleset).
+  defaultNamespace: PRES_RULES_NAMESPACE,
   namespaces: [COMMON_POLICY_NAMESPACE, PRES_RULES_NAMESPACE],
   schema: 'pres-rules.xsd',
   defaultDocumentName: 'index',

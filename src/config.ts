@@ -1,0 +1,132 @@
+/**
+ * The server's settings. Each has a command-line flag, a key in the JSON config file
+ * and an environment variable; a flag beats the variable, which beats the file,
+ * which beats the default.
+ */
+import { readFileSync } from 'node:fs';
+import type { AuthMode } from './http/authenticate.js';
+
+export interface ServerConfig {
+  /** host:port to listen on. */
+  listen: string;
+  /** The XCAP root path. */
+  root: string;
+  /** SQLite file (or storage URL). */
+  database: string;
+  auth: AuthMode;
+  /** A fixed Digest/Basic realm; empty means the user's SIP domain. */
+  realm: string;
+  /** Realm for requests that name no user, when `realm` is empty. */
+  defaultRealm: string;
+  tlsCert: string;
+  tlsKey: string;
+  /** Largest request body accepted, in bytes. */
+  maxBodyBytes: number;
+  logLevel: string;
+  /** Comma-separated addresses whose identity headers (X-XCAP-Asserted-Identity, X-3GPP-*) are trusted. */
+  trustedProxies: string[];
+  /** Secret shared by all nodes so that they accept each other's Digest nonces (hex or text); random when empty. */
+  digestSecret: string;
+  /** Seconds a Digest nonce stays valid. */
+  nonceLifetime: number;
+}
+
+export const DEFAULT_CONFIG: ServerConfig = {
+  listen: '127.0.0.1:8080',
+  root: '/xcap-root',
+  database: './data/xcapd.sqlite',
+  auth: 'digest',
+  realm: '',
+  defaultRealm: 'xcapd',
+  tlsCert: '',
+  tlsKey: '',
+  maxBodyBytes: 4 * 1024 * 1024,
+  logLevel: 'info',
+  trustedProxies: [],
+  digestSecret: '',
+  nonceLifetime: 300,
+};
+
+type Key = keyof ServerConfig;
+
+/** The environment variable of a key: `maxBodyBytes` → `XCAPD_MAX_BODY_BYTES`. */
+export function envName(key: Key): string {
+  return `XCAPD_${key.replace(/[A-Z]/g, (c) => `_${c}`).toUpperCase()}`;
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Turns one raw value (from a flag, the environment or the file) into a setting, or says why not. */
+function coerce<K extends Key>(key: K, raw: unknown, source: string): ServerConfig[K] {
+  const fail = (what: string): never => {
+    throw new ConfigError(`${source}: ${key} ${what}`);
+  };
+  const def = DEFAULT_CONFIG[key];
+  let value: unknown = raw;
+  if (Array.isArray(def)) {
+    if (typeof raw === 'string') value = raw.split(',').map((s) => s.trim()).filter(Boolean);
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) fail('must be a list of strings');
+  } else if (typeof def === 'number') {
+    value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(`must be a positive number, not ${JSON.stringify(raw)}`);
+  } else if (typeof raw !== 'string') {
+    fail('must be a string');
+  }
+  if (key === 'auth' && !['digest', 'basic', 'none'].includes(value as string)) fail(`must be digest, basic or none, not ${JSON.stringify(raw)}`);
+  if (key === 'listen') parseListen(value as string, source);
+  return value as ServerConfig[K];
+}
+
+export function parseListen(listen: string, source = 'listen'): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(listen) ?? /^(\d{1,5})$/.exec(listen);
+  if (!m) throw new ConfigError(`${source}: listen must be host:port, not ${JSON.stringify(listen)}`);
+  const port = Number(m.length === 2 ? m[1] : m[3]);
+  if (port > 65535) throw new ConfigError(`${source}: port ${port} is out of range`);
+  const host = m.length === 2 ? '127.0.0.1' : (m[1] ?? m[2] ?? '') || '0.0.0.0';
+  return { host, port };
+}
+
+/**
+ * Merges defaults, the config file (`--config` or XCAPD_CONFIG), the environment and
+ * the flags that were given.
+ */
+export function loadConfig(
+  flags: Partial<Record<Key, unknown>>,
+  options: { configFile?: string; env?: NodeJS.ProcessEnv } = {},
+): ServerConfig {
+  const env = options.env ?? process.env;
+  const config: ServerConfig = { ...DEFAULT_CONFIG, trustedProxies: [] };
+  const file = options.configFile ?? env.XCAPD_CONFIG;
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${file}: ${(e as Error).message}`);
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+      throw new ConfigError(`config file ${file} must hold a JSON object`);
+    }
+    for (const [key, raw] of Object.entries(parsed)) {
+      if (!(key in DEFAULT_CONFIG)) throw new ConfigError(`config file ${file}: unknown key ${key}`);
+      set(config, key as Key, coerce(key as Key, raw, `config file ${file}`));
+    }
+  }
+  for (const key of Object.keys(DEFAULT_CONFIG) as Key[]) {
+    const raw = env[envName(key)];
+    if (raw !== undefined && raw !== '') set(config, key, coerce(key, raw, `environment ${envName(key)}`));
+  }
+  for (const [key, raw] of Object.entries(flags)) {
+    if (raw !== undefined) set(config, key as Key, coerce(key as Key, raw, `--${key}`));
+  }
+  if ((config.tlsCert === '') !== (config.tlsKey === '')) {
+    throw new ConfigError('tlsCert and tlsKey go together: give both or neither');
+  }
+  return config;
+}
+
+function set<K extends Key>(config: ServerConfig, key: K, value: ServerConfig[K]): void {
+  config[key] = value;
+}

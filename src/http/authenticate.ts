@@ -1,0 +1,196 @@
+/**
+ * Who is asking: HTTP Digest (RFC 7616) or Basic (RFC 7617) against the user store,
+ * an identity header from a trusted proxy, or nobody (auth mode none, for a lab).
+ *
+ * Digest usernames are the user part (`alice`), the realm the user's SIP domain,
+ * as python-xcaplib, OpenXCAP and Kamailio do; the domain of the user comes from
+ * the realm or, failing that, from the XUI in the request URI.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Requester } from '../appusages/types.js';
+import { basicChallenge, parseBasicAuthorization } from '../auth/basic.js';
+import { DigestAuthenticator } from '../auth/digest-server.js';
+import { passwordMatchesHa1 } from '../auth/password-digests.js';
+import { FailureRateLimiter } from '../auth/rate-limiter.js';
+import { domainPart, InvalidUserIdError, normalizeUserId, userPart } from '../auth/user-id.js';
+import type { Storage, UserRecord } from '../storage/types.js';
+
+export type AuthMode = 'digest' | 'basic' | 'none';
+
+export interface AuthenticatorOptions {
+  readonly mode: AuthMode;
+  readonly storage: Storage;
+  /** A fixed realm for every request; by default the realm is the domain of the XUI in the request (or `defaultRealm`). */
+  readonly realm?: string | null;
+  /** The realm for requests that name no user (the global tree). */
+  readonly defaultRealm: string;
+  /** Addresses whose identity headers are believed (an IMS proxy, the SIP server). */
+  readonly trustedProxies?: readonly string[];
+  readonly identityHeaders?: readonly string[];
+  readonly digestSecret?: Buffer;
+  readonly nonceLifetimeMs?: number;
+  readonly rateLimiter?: FailureRateLimiter;
+}
+
+export type AuthOutcome =
+  | { readonly ok: true; readonly requester: Requester; readonly authenticationInfo?: string }
+  | { readonly ok: false; readonly status: 401 | 429; readonly headers: Record<string, string | string[]>; readonly message: string };
+
+interface CheckResult {
+  readonly user?: UserRecord;
+  /** The Digest nonce had expired: the client re-signs without asking its user. */
+  readonly stale?: boolean;
+  readonly authenticationInfo?: string;
+}
+
+export const DEFAULT_IDENTITY_HEADERS = ['x-xcap-asserted-identity', 'x-3gpp-asserted-identity', 'x-3gpp-intended-identity'];
+
+export class Authenticator {
+  private readonly digest: DigestAuthenticator;
+  private readonly limiter: FailureRateLimiter;
+  private readonly trusted: ReadonlySet<string>;
+  private readonly identityHeaders: readonly string[];
+
+  constructor(private readonly options: AuthenticatorOptions) {
+    this.digest = new DigestAuthenticator({
+      realm: (hint) => this.realmFor(hint ?? null),
+      ...(options.digestSecret ? { secret: options.digestSecret } : {}),
+      ...(options.nonceLifetimeMs ? { nonceLifetimeMs: options.nonceLifetimeMs } : {}),
+    });
+    this.limiter = options.rateLimiter ?? new FailureRateLimiter();
+    this.trusted = new Set(options.trustedProxies ?? []);
+    this.identityHeaders = (options.identityHeaders ?? DEFAULT_IDENTITY_HEADERS).map((h) => h.toLowerCase());
+  }
+
+  get mode(): AuthMode {
+    return this.options.mode;
+  }
+
+  /** The realm a request is challenged in: the fixed one, or the domain of the user it names. */
+  realmFor(xui: string | null): string {
+    if (this.options.realm) return this.options.realm;
+    if (xui) {
+      try {
+        const domain = domainPart(normalizeUserId(xui));
+        if (domain) return domain;
+      } catch (e) {
+        if (!(e instanceof InvalidUserIdError)) throw e;
+      }
+    }
+    return this.options.defaultRealm;
+  }
+
+  /**
+   * @param xui the XUI the request URI names, if any: it picks the realm and
+   *   completes a bare username with its domain.
+   */
+  async authenticate(req: IncomingMessage, xui: string | null): Promise<AuthOutcome> {
+    const asserted = this.assertedIdentity(req);
+    if (asserted !== null) return asserted;
+    if (this.options.mode === 'none') return { ok: true, requester: { userId: null, admin: true } };
+
+    const client = req.socket.remoteAddress ?? 'unknown';
+    if (this.limiter.isBlocked(client)) {
+      const seconds = Math.max(1, Math.ceil(this.limiter.retryAfterMs(client) / 1000));
+      return { ok: false, status: 429, headers: { 'Retry-After': String(seconds) }, message: 'too many failed authentication attempts; try again later' };
+    }
+    const realm = this.realmFor(xui);
+    const header = req.headers.authorization;
+    const result = this.options.mode === 'digest' ? await this.checkDigest(req, header, realm, xui) : await this.checkBasic(header, realm, xui);
+    if (result.user) {
+      this.limiter.recordSuccess(client);
+      return {
+        ok: true,
+        requester: { userId: result.user.id, admin: result.user.admin },
+        ...(result.authenticationInfo ? { authenticationInfo: result.authenticationInfo } : {}),
+      };
+    }
+    if (header !== undefined && !result.stale) this.limiter.recordFailure(client);
+    const challenges =
+      this.options.mode === 'digest' ? this.digest.challenge({ realm, stale: result.stale === true }) : [basicChallenge(realm)];
+    return {
+      ok: false,
+      status: 401,
+      headers: { 'WWW-Authenticate': challenges },
+      message: header === undefined ? 'authentication required' : 'wrong user name or password',
+    };
+  }
+
+  private async checkDigest(
+    req: IncomingMessage,
+    header: string | undefined,
+    realm: string,
+    xui: string | null,
+  ): Promise<CheckResult> {
+    if (header === undefined || !/^digest\s/i.test(header)) return {};
+    let found: UserRecord | undefined;
+    const verification = await this.digest.verify(header, req.method ?? 'GET', req.url ?? '/', async (username, r, hash) => {
+      const user = await this.findUser(username, r, xui);
+      if (!user || user.realm !== r) return null;
+      found = user;
+      return hash === 'MD5' ? user.ha1Md5 : user.ha1Sha256;
+    }, { realm });
+    if (verification.ok && found) {
+      return { user: found, authenticationInfo: this.digest.authenticationInfo(verification) };
+    }
+    return { stale: !verification.ok && verification.reason === 'stale' };
+  }
+
+  private async checkBasic(header: string | undefined, realm: string, xui: string | null): Promise<CheckResult> {
+    const credentials = parseBasicAuthorization(header);
+    if (!credentials) return {};
+    const user = await this.findUser(credentials.username, realm, xui);
+    if (!user) return {};
+    const ok = passwordMatchesHa1(user.ha1Md5, 'MD5', userPart(user.id), user.realm, credentials.password);
+    return ok ? { user } : {};
+  }
+
+  /** `alice` → alice@<realm>, then alice@<domain of the XUI>; `alice@example.com` and `sip:alice@example.com` as they are. */
+  private async findUser(username: string, realm: string, xui: string | null): Promise<UserRecord | null> {
+    const candidates: string[] = [];
+    try {
+      if (username.includes('@') || /^(sips?|tel):/i.test(username)) {
+        candidates.push(normalizeUserId(username));
+      } else {
+        candidates.push(normalizeUserId(`${username}@${realm}`));
+        const domain = xui ? safeDomain(xui) : null;
+        if (domain && domain !== realm.toLowerCase()) candidates.push(normalizeUserId(`${username}@${domain}`));
+      }
+    } catch (e) {
+      if (e instanceof InvalidUserIdError) return null;
+      throw e;
+    }
+    for (const id of candidates) {
+      const user = await this.options.storage.getUser(id);
+      if (user) return user;
+    }
+    return null;
+  }
+
+  private assertedIdentity(req: IncomingMessage): AuthOutcome | null {
+    if (this.trusted.size === 0 || !this.trusted.has(normalizeAddress(req.socket.remoteAddress))) return null;
+    for (const name of this.identityHeaders) {
+      const value = req.headers[name];
+      if (typeof value !== 'string' || value.trim() === '') continue;
+      try {
+        return { ok: true, requester: { userId: normalizeUserId(value), admin: false } };
+      } catch (e) {
+        if (!(e instanceof InvalidUserIdError)) throw e;
+      }
+    }
+    return null;
+  }
+}
+
+function safeDomain(xui: string): string | null {
+  try {
+    return domainPart(normalizeUserId(xui));
+  } catch {
+    return null;
+  }
+}
+
+function normalizeAddress(address: string | undefined): string {
+  if (!address) return '';
+  return address.startsWith('::ffff:') ? address.slice(7) : address;
+}

@@ -1,0 +1,215 @@
+/**
+ * The HTTP shell: raw request target → XCAP URI, authentication, body, the service,
+ * the response. Built on node:http because XCAP needs the request target exactly as
+ * sent (frameworks decode or normalize it).
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import type { Requester } from '../appusages/types.js';
+import { parseListen, type ServerConfig } from '../config.js';
+import { XcapService, type DocumentChange, type XcapMethod } from '../service/xcap-service.js';
+import type { Storage } from '../storage/types.js';
+import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, XcapError } from '../xcap/errors.js';
+import { normalizeRootPath, parseXcapPath, stripRoot } from '../xcap/uri.js';
+import { Authenticator } from './authenticate.js';
+import { readBody } from './body.js';
+
+const XCAP_METHODS = new Set<string>(['GET', 'HEAD', 'PUT', 'DELETE']);
+const ALLOW = 'GET, HEAD, PUT, DELETE';
+
+export interface XcapHttpServerOptions {
+  readonly config: ServerConfig;
+  readonly storage: Storage;
+  readonly logger: Logger;
+  readonly onChange?: (change: DocumentChange) => void;
+}
+
+export interface RunningServer {
+  readonly server: Server;
+  /** e.g. `http://127.0.0.1:8080` */
+  readonly origin: string;
+  /** e.g. `http://127.0.0.1:8080/xcap-root` */
+  readonly rootUrl: string;
+  readonly service: XcapService;
+  close(): Promise<void>;
+}
+
+export class XcapHttpHandler {
+  readonly service: XcapService;
+  private readonly authenticator: Authenticator;
+  private readonly rootPath: string;
+  private readonly secure: boolean;
+
+  constructor(private readonly options: XcapHttpServerOptions) {
+    const { config, storage } = options;
+    this.rootPath = normalizeRootPath(config.root);
+    this.secure = config.tlsCert !== '';
+    this.service = new XcapService({ storage, ...(options.onChange ? { onChange: options.onChange } : {}) });
+    this.authenticator = new Authenticator({
+      mode: config.auth,
+      storage,
+      realm: config.realm || null,
+      defaultRealm: config.defaultRealm,
+      trustedProxies: config.trustedProxies,
+      nonceLifetimeMs: config.nonceLifetime * 1000,
+      ...(config.digestSecret ? { digestSecret: Buffer.from(config.digestSecret, 'utf8') } : {}),
+    });
+  }
+
+  readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
+    const started = process.hrtime.bigint();
+    let user: string | null = null;
+    this.dispatch(req, res, (r) => {
+      user = r.userId;
+    })
+      .catch((e: unknown) => this.fail(res, e))
+      .finally(() => {
+        const ms = Number(process.hrtime.bigint() - started) / 1e6;
+        this.options.logger.info(
+          { method: req.method, url: req.url, status: res.statusCode, ms: Math.round(ms * 100) / 100, user, client: req.socket.remoteAddress },
+          'request',
+        );
+      });
+  };
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, identified: (r: Requester) => void): Promise<void> {
+    const target = req.url ?? '/';
+    if (target === '/health' || target.startsWith('/health?')) {
+      send(res, 200, { 'Content-Type': 'application/json' }, '{"status":"ok"}\n', req.method === 'HEAD');
+      return;
+    }
+    const relative = stripRoot(target, this.rootPath);
+    if (relative === null) throw new NotFoundError(`not an XCAP URI: the XCAP root is ${this.rootPath || '/'}`);
+    const method = req.method ?? 'GET';
+    if (!XCAP_METHODS.has(method)) {
+      if (method === 'OPTIONS') {
+        send(res, 200, { Allow: ALLOW }, null, true);
+        return;
+      }
+      throw new MethodNotAllowedError(`${method} is not an XCAP method`, ALLOW.split(', '));
+    }
+    const uri = parseXcapPath(relative);
+    // Resolve before authenticating so an unknown AUID is a 404 without a challenge round trip.
+    this.service.resolve(uri);
+    const auth = await this.authenticator.authenticate(req, uri.document.xui);
+    if (!auth.ok) {
+      await drain(req);
+      send(res, auth.status, { ...auth.headers, 'Content-Type': 'text/plain; charset=utf-8' }, `${auth.message}\n`, method === 'HEAD');
+      return;
+    }
+    identified(auth.requester);
+    const body = method === 'PUT' ? await readBody(req, this.options.config.maxBodyBytes) : undefined;
+    const response = await this.service.handle({
+      method: method as XcapMethod,
+      uri,
+      requester: auth.requester,
+      ...(body ? { body } : {}),
+      contentType: req.headers['content-type'] ?? null,
+      preconditions: { ifMatch: header(req, 'if-match'), ifNoneMatch: header(req, 'if-none-match') },
+      rootUri: this.rootUri(req),
+    });
+    const headers: Record<string, string | string[]> = { ...response.headers };
+    if (auth.authenticationInfo) headers['Authentication-Info'] = auth.authenticationInfo;
+    send(res, response.status, headers, response.body, method === 'HEAD');
+  }
+
+  /** The absolute XCAP root as this client reached it (for `no-parent` ancestors and directory entries). */
+  private rootUri(req: IncomingMessage): string {
+    const host = req.headers.host;
+    const config = this.options.config;
+    const authority = host && /^[A-Za-z0-9.\-_~]+(:\d+)?$|^\[[0-9A-Fa-f:.]+\](:\d+)?$/.test(host) ? host : config.listen;
+    return `${this.secure ? 'https' : 'http'}://${authority}${this.rootPath}`;
+  }
+
+  private fail(res: ServerResponse, e: unknown): void {
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    if (e instanceof XcapError) {
+      const { contentType, body } = e.render();
+      if (e instanceof PayloadTooLargeError) res.setHeader('Connection', 'close');
+      send(res, e.status, { ...e.headers, 'Content-Type': contentType }, body, res.req.method === 'HEAD');
+      return;
+    }
+    this.options.logger.error({ err: e, url: res.req.url }, 'internal error');
+    send(res, 500, { 'Content-Type': 'text/plain; charset=utf-8' }, 'internal server error\n', false);
+  }
+}
+
+function header(req: IncomingMessage, name: string): string | null {
+  const v = req.headers[name];
+  if (v === undefined) return null;
+  return Array.isArray(v) ? v.join(', ') : v;
+}
+
+function send(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string | string[]>,
+  body: string | null,
+  headOnly: boolean,
+): void {
+  const payload = body === null ? null : Buffer.from(body, 'utf8');
+  res.statusCode = status;
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  if (payload !== null) res.setHeader('Content-Length', payload.length);
+  else if (status !== 304 && status !== 204) res.setHeader('Content-Length', 0);
+  res.end(headOnly || payload === null ? undefined : payload);
+}
+
+/** Reads and discards what the client still sends, so a keep-alive connection stays usable. */
+async function drain(req: IncomingMessage): Promise<void> {
+  if (req.readableEnded) return;
+  await new Promise<void>((resolve) => {
+    let seen = 0;
+    req.on('data', (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > 64 * 1024) {
+        req.destroy();
+        resolve();
+      }
+    });
+    req.on('end', resolve);
+    req.on('error', () => resolve());
+    req.on('close', resolve);
+  });
+}
+
+/** Starts listening; resolves once the port is bound. */
+export async function startXcapServer(options: XcapHttpServerOptions): Promise<RunningServer> {
+  const { config } = options;
+  const handler = new XcapHttpHandler(options);
+  const server =
+    config.tlsCert !== ''
+      ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, handler.handle)
+      : createHttpServer(handler.handle);
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 120_000;
+  const { host, port } = parseListen(config.listen);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const origin = `${config.tlsCert !== '' ? 'https' : 'http'}://${shownHost}:${address.port}`;
+  return {
+    server,
+    origin,
+    rootUrl: `${origin}${normalizeRootPath(config.root)}`,
+    service: handler.service,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      }),
+  };
+}

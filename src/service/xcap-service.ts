@@ -1,0 +1,348 @@
+/**
+ * The XCAP resource semantics of RFC 4825 §8, independent of HTTP: given who asks,
+ * what URI, which method, body and preconditions, produce the response or the
+ * refusal. Every change is one atomic read-modify-write in storage, with the
+ * preconditions checked against the version being changed.
+ */
+import { createHash } from 'node:crypto';
+import { AppUsageRegistry } from '../appusages/registry.js';
+import { SchemaValidator } from '../appusages/schema-validator.js';
+import type { AppUsage, Requester } from '../appusages/types.js';
+import { authorize } from '../auth/policy.js';
+import { InvalidUserIdError, normalizeUserId, toXui } from '../auth/user-id.js';
+import {
+  ClaimConflictError,
+  type DocumentKey,
+  type Mutation,
+  type Storage,
+  type StoredDocument,
+  type UniqueClaim,
+} from '../storage/types.js';
+import {
+  ForbiddenError,
+  MethodNotAllowedError,
+  NotFoundError,
+  UnsupportedMediaTypeError,
+  XcapConflictError,
+} from '../xcap/errors.js';
+import {
+  decodeUtf8Body,
+  deleteNode,
+  getNode,
+  parseDocumentBody,
+  putAttribute,
+  putElement,
+  XCAP_ATTRIBUTE_MIME,
+  XCAP_ELEMENT_MIME,
+  type EditResult,
+} from '../xcap/operations.js';
+import { evaluatePreconditions, type Preconditions } from './preconditions.js';
+import { parseNodeSelector, type NodeSelector } from '../xcap/selector.js';
+import { buildXcapPath, type XcapUri } from '../xcap/uri.js';
+import type { XmlDocument, XmlParseLimits } from '../xcap/xml/tree.js';
+
+export type XcapMethod = 'GET' | 'HEAD' | 'PUT' | 'DELETE';
+
+export interface XcapRequest {
+  readonly method: XcapMethod;
+  readonly uri: XcapUri;
+  readonly requester: Requester;
+  readonly body?: Uint8Array;
+  /** The Content-Type header, as sent (null when absent). */
+  readonly contentType?: string | null;
+  readonly preconditions?: Preconditions;
+  /** The absolute XCAP root URI the client used, e.g. `http://xcap.example.com/xcap-root`. */
+  readonly rootUri: string;
+}
+
+export interface XcapResponse {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string | null;
+}
+
+/** A change that was committed, for notifiers (xcap-diff, presence servers). */
+export interface DocumentChange {
+  readonly key: DocumentKey;
+  readonly previous: StoredDocument | null;
+  readonly current: StoredDocument | null;
+  /** The node selector of the changed node, null for a whole-document change. */
+  readonly nodeSelector: string | null;
+  readonly requester: Requester;
+}
+
+export interface XcapServiceOptions {
+  readonly storage: Storage;
+  readonly registry?: AppUsageRegistry;
+  readonly limits?: Partial<XmlParseLimits>;
+  /** Called after every committed change; must not throw. */
+  readonly onChange?: (change: DocumentChange) => void;
+}
+
+/**
+ * python-xcaplib (and `curl -d`) send this on a whole-document PUT; it says nothing
+ * about the body, so it is treated like a missing Content-Type: the AUID decides.
+ */
+const UNSPECIFIED_CONTENT_TYPES = new Set(['application/x-www-form-urlencoded']);
+
+export class XcapService {
+  readonly registry: AppUsageRegistry;
+  private readonly storage: Storage;
+  private readonly limits: Partial<XmlParseLimits> | undefined;
+  private readonly onChange: ((change: DocumentChange) => void) | undefined;
+  private readonly validators = new Map<string, SchemaValidator>();
+
+  constructor(options: XcapServiceOptions) {
+    this.storage = options.storage;
+    this.registry = options.registry ?? new AppUsageRegistry();
+    this.limits = options.limits;
+    this.onChange = options.onChange;
+  }
+
+  async handle(request: XcapRequest): Promise<XcapResponse> {
+    const { usage, key } = this.resolve(request.uri);
+    const access = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
+    if (!authorize(request.requester, key, access, usage)) {
+      throw new ForbiddenError(
+        request.requester.userId === null
+          ? 'authentication required'
+          : `${request.requester.userId} may not ${access} ${key.tree === 'global' ? 'the global tree' : `the documents of ${key.owner}`}`,
+      );
+    }
+    const selector = request.uri.nodeSelector === null ? null : this.parseSelector(request.uri, usage);
+    switch (request.method) {
+      case 'GET':
+      case 'HEAD':
+        return this.get(request, usage, key, selector);
+      case 'PUT':
+        return this.put(request, usage, key, selector);
+      case 'DELETE':
+        return this.delete(request, usage, key, selector);
+    }
+  }
+
+  /** The application usage and storage key a URI names (404 for unknown AUIDs and trees). */
+  resolve(uri: XcapUri): { usage: AppUsage; key: DocumentKey } {
+    const d = uri.document;
+    const usage = this.registry.get(d.auid);
+    if (!usage) throw new NotFoundError(`no application usage ${d.auid} on this server`);
+    if (!usage.trees.includes(d.tree)) throw new NotFoundError(`${d.auid} has no documents in the ${d.tree} tree`);
+    let owner = '';
+    if (d.tree === 'users') {
+      try {
+        owner = toXui(normalizeUserId(d.xui ?? ''));
+      } catch (e) {
+        if (e instanceof InvalidUserIdError) throw new NotFoundError(`'${d.xui}' is not a user identifier (XUI)`);
+        throw e;
+      }
+    }
+    return { usage, key: { auid: d.auid, tree: d.tree, owner, path: d.path } };
+  }
+
+  private parseSelector(uri: XcapUri, usage: AppUsage): NodeSelector {
+    return parseNodeSelector(uri.nodeSelector!, { defaultNamespace: usage.defaultNamespace, bindings: uri.namespaceBindings });
+  }
+
+  // -------------------------------------------------------------------------
+
+  private async readDocument(usage: AppUsage, key: DocumentKey, rootUri: string): Promise<{ content: string; etag: string } | null> {
+    const generated = await usage.generate?.(key, { storage: this.storage, registry: this.registry, rootUri });
+    if (generated !== undefined && generated !== null) return { content: generated, etag: contentEtag(generated) };
+    if (usage.isGenerated?.(key)) return null;
+    const stored = await this.storage.getDocument(key);
+    return stored && { content: stored.content, etag: stored.etag };
+  }
+
+  private async get(request: XcapRequest, usage: AppUsage, key: DocumentKey, selector: NodeSelector | null): Promise<XcapResponse> {
+    const document = await this.readDocument(usage, key, request.rootUri);
+    if (!document) throw new NotFoundError('no such document');
+    let body: string;
+    let contentType: string;
+    if (selector === null) {
+      body = document.content;
+      contentType = usage.mimeType;
+    } else {
+      const node = getNode(this.parseStored(document.content), selector);
+      body = node.body;
+      contentType = node.contentType;
+    }
+    const precondition = evaluatePreconditions(request.preconditions, document.etag, 'read');
+    const headers = { ETag: quoteEtag(document.etag), 'Cache-Control': 'no-cache' };
+    if (precondition === 'not-modified') return { status: 304, headers, body: null };
+    return { status: 200, headers: { ...headers, 'Content-Type': contentType }, body };
+  }
+
+  private async put(request: XcapRequest, usage: AppUsage, key: DocumentKey, selector: NodeSelector | null): Promise<XcapResponse> {
+    if (selector?.terminal?.kind === 'namespace') {
+      throw new MethodNotAllowedError('namespace bindings can only be read', ['GET', 'HEAD']);
+    }
+    if (usage.isGenerated?.(key)) {
+      throw new MethodNotAllowedError(`${usage.auid} ${key.path} is maintained by the server`, ['GET', 'HEAD']);
+    }
+    const kind = selector === null ? 'document' : selector.terminal === null ? 'element' : 'attribute';
+    this.checkContentType(request.contentType ?? null, kind, usage);
+    const text = decodeUtf8Body(request.body ?? new Uint8Array());
+    if (kind === 'document') parseDocumentBody(text, this.limits);
+
+    const outcome = await this.update(key, usage, request, async (current) => {
+      if (selector === null) {
+        evaluatePreconditions(request.preconditions, current?.etag ?? null, 'write');
+        const document = parseDocumentBody(text, this.limits);
+        return { document, source: text, created: current === null };
+      }
+      if (current === null) throw this.noParent(request, key);
+      evaluatePreconditions(request.preconditions, current.etag, 'write-node');
+      const parsed = this.parseStored(current.content);
+      try {
+        return kind === 'element'
+          ? putElement(parsed, selector, text, this.limits)
+          : putAttribute(parsed, selector, text, this.limits);
+      } catch (e) {
+        throw this.withAncestorUri(e, request, key);
+      }
+    });
+    return {
+      status: outcome.created ? 201 : 200,
+      headers: { ETag: quoteEtag(outcome.etag ?? "") },
+      body: null,
+    };
+  }
+
+  private async delete(request: XcapRequest, usage: AppUsage, key: DocumentKey, selector: NodeSelector | null): Promise<XcapResponse> {
+    if (selector?.terminal?.kind === 'namespace') {
+      throw new MethodNotAllowedError('namespace bindings can only be read', ['GET', 'HEAD']);
+    }
+    if (usage.isGenerated?.(key)) {
+      throw new MethodNotAllowedError(`${usage.auid} ${key.path} is maintained by the server`, ['GET', 'HEAD']);
+    }
+    const outcome = await this.update(key, usage, request, async (current) => {
+      if (current === null) throw new NotFoundError('no such document');
+      if (selector === null) {
+        evaluatePreconditions(request.preconditions, current.etag, 'write');
+        return 'delete';
+      }
+      // A node that is not there is a 404 whatever the preconditions (RFC 9110 §13.2.1).
+      const result = deleteNode(this.parseStored(current.content), selector, this.limits);
+      evaluatePreconditions(request.preconditions, current.etag, 'write');
+      return result;
+    });
+    return {
+      status: 200,
+      headers: outcome.etag === null ? {} : { ETag: quoteEtag(outcome.etag) },
+      body: null,
+    };
+  }
+
+  // -------------------------------------------------------------------------
+
+  /**
+   * One atomic change: compute the new version from the current one, validate it
+   * (schema, then the usage's constraints, RFC 4825 §8.2.5), and write it with the
+   * server-wide values it claims.
+   */
+  private async update(
+    key: DocumentKey,
+    usage: AppUsage,
+    request: XcapRequest,
+    compute: (current: StoredDocument | null) => Promise<EditResult | { document: XmlDocument; source: string; created: boolean } | 'delete'>,
+  ): Promise<{ created: boolean; etag: string | null }> {
+    let created = false;
+    try {
+      const result = await this.storage.updateDocument(key, async (current) => {
+        const edit = await compute(current);
+        if (edit === 'delete') return { mutation: { kind: 'delete' } as Mutation, result: null };
+        created = edit.created;
+        const claims = this.validate(usage, edit.document, key);
+        return { mutation: { kind: 'put', content: edit.source, claims } as Mutation, result: null };
+      });
+      if (result.changed) {
+        this.onChange?.({
+          key,
+          previous: result.previous,
+          current: result.document,
+          nodeSelector: request.uri.nodeSelector,
+          requester: request.requester,
+        });
+      }
+      return { created, etag: result.document?.etag ?? null };
+    } catch (e) {
+      if (e instanceof ClaimConflictError) throw this.claimConflict(usage, e.claim);
+      throw e;
+    }
+  }
+
+  private validate(usage: AppUsage, document: XmlDocument, key: DocumentKey): readonly UniqueClaim[] {
+    if (usage.schema !== null) {
+      const issues = this.validator(usage.schema).validate(document.source);
+      if (issues.length > 0) {
+        throw new XcapConflictError('schema-validation-error', issues.map((i) => i.message).join('; '));
+      }
+    }
+    return usage.checkConstraints?.(document, key) ?? [];
+  }
+
+  private validator(schema: string): SchemaValidator {
+    let v = this.validators.get(schema);
+    if (!v) {
+      v = SchemaValidator.load(schema);
+      this.validators.set(schema, v);
+    }
+    return v;
+  }
+
+  private claimConflict(usage: AppUsage, claim: UniqueClaim): XcapConflictError {
+    const described = usage.describeClaimConflict?.(claim) ?? { field: claim.scope, altValues: [] };
+    return new XcapConflictError('uniqueness-failure', `${claim.value} is already used on this server`, {
+      exists: [{ field: described.field, altValues: described.altValues }],
+    });
+  }
+
+  private checkContentType(contentType: string | null, kind: 'document' | 'element' | 'attribute', usage: AppUsage): void {
+    const type = contentType === null ? null : contentType.split(';')[0]!.trim().toLowerCase();
+    if (kind === 'element') {
+      if (type !== XCAP_ELEMENT_MIME) throw new UnsupportedMediaTypeError(`an element PUT needs Content-Type: ${XCAP_ELEMENT_MIME}`);
+      return;
+    }
+    if (kind === 'attribute') {
+      if (type !== XCAP_ATTRIBUTE_MIME) throw new UnsupportedMediaTypeError(`an attribute PUT needs Content-Type: ${XCAP_ATTRIBUTE_MIME}`);
+      return;
+    }
+    if (type === null || type === '' || UNSPECIFIED_CONTENT_TYPES.has(type)) return;
+    if (type !== usage.mimeType) {
+      throw new UnsupportedMediaTypeError(`a ${usage.auid} document needs Content-Type: ${usage.mimeType}, not ${type}`);
+    }
+  }
+
+  private parseStored(content: string): XmlDocument {
+    return parseDocumentBody(content);
+  }
+
+  private noParent(request: XcapRequest, key: DocumentKey): XcapConflictError {
+    const home = buildXcapPath({
+      document: { auid: key.auid, tree: key.tree, xui: key.tree === 'users' ? request.uri.document.xui : null, path: 'x' },
+    }).replace(/x$/, '');
+    return new XcapConflictError('no-parent', 'the document does not exist', { ancestor: `${request.rootUri}/${home}` });
+  }
+
+  /** Completes a core `no-parent` (which knows only the selector) with the absolute ancestor URI. */
+  private withAncestorUri(e: unknown, request: XcapRequest, key: DocumentKey): unknown {
+    if (!(e instanceof XcapConflictError) || e.conflict !== 'no-parent' || e.ancestor !== null) return e;
+    const d = request.uri.document;
+    const path = buildXcapPath({
+      document: { auid: d.auid, tree: d.tree, xui: d.xui, path: key.path },
+      nodeSelector: e.ancestorSelector || null,
+      namespaceBindings: e.ancestorSelector ? request.uri.namespaceBindings : undefined,
+    });
+    return e.withAncestor(`${request.rootUri}/${path}`);
+  }
+}
+
+export function quoteEtag(etag: string): string {
+  return `"${etag}"`;
+}
+
+/** A strong validator for a generated document: the same bytes, the same tag. */
+function contentEtag(content: string): string {
+  return createHash('sha256').update(content).digest('base64url').slice(0, 22);
+}
+

@@ -16,7 +16,11 @@ export interface ServerConfig {
   auth: AuthMode;
   /** A fixed Digest/Basic realm; empty means the user's SIP domain. */
   realm: string;
-  /** Realm for requests that name no user, when `realm` is empty. */
+  /**
+   * Realm for requests that name no user (the global tree) when `realm` is empty;
+   * empty: the host the client asked for, less a leading `xcap.` (RFC 4825 §6.1
+   * recommends xcap.<domain>).
+   */
   defaultRealm: string;
   tlsCert: string;
   tlsKey: string;
@@ -37,7 +41,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   database: './data/xcapd.sqlite',
   auth: 'digest',
   realm: '',
-  defaultRealm: 'xcapd',
+  defaultRealm: '',
   tlsCert: '',
   tlsKey: '',
   maxBodyBytes: 4 * 1024 * 1024,

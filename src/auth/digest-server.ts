@@ -75,7 +75,10 @@ export interface DigestFailure {
 export type DigestVerification = DigestSuccess | DigestFailure;
 
 export interface VerifyOptions {
-  /** The realm this request must be in; otherwise derived from `userHint` via the realm option. */
+  /**
+   * The realm this request must be in. Otherwise the realm option decides, given
+   * `userHint` or, without one, the user name from the credentials.
+   */
   readonly realm?: string;
   readonly userHint?: string;
 }

@@ -13,7 +13,7 @@ export class UserCommandError extends Error {
  * the user's SIP domain — what clients such as python-xcaplib sign with.
  */
 export function realmForUser(id: string, config: Pick<ServerConfig, 'realm' | 'defaultRealm'>): string {
-  return config.realm || domainPart(id) || config.defaultRealm;
+  return config.realm || domainPart(id) || config.defaultRealm || 'xcap';
 }
 
 export function createUserRecord(

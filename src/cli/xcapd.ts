@@ -4,7 +4,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { pino } from 'pino';
-import { ConfigError, loadConfig, type ServerConfig } from '../config.js';
+import { ConfigError, DEFAULT_CONFIG, loadConfig, type ServerConfig } from '../config.js';
 import { startXcapServer } from '../http/server.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
@@ -32,8 +32,9 @@ function configOption(): Option {
 }
 
 function configFrom(flags: ServeFlags): ServerConfig {
-  const { config: configFile, ...rest } = flags;
-  return loadConfig(rest, configFile ? { configFile } : {});
+  const { config: configFile } = flags;
+  const settings = Object.fromEntries(Object.entries(flags).filter(([k]) => k in DEFAULT_CONFIG));
+  return loadConfig(settings, configFile ? { configFile } : {});
 }
 
 async function withStorage<T>(flags: ServeFlags, run: (storage: Storage, config: ServerConfig) => Promise<T>): Promise<T> {

@@ -22,7 +22,7 @@ export interface AuthenticatorOptions {
   readonly storage: Storage;
   /** A fixed realm for every request; by default the realm is the domain of the XUI in the request (or `defaultRealm`). */
   readonly realm?: string | null;
-  /** The realm for requests that name no user (the global tree). */
+  /** The realm for requests that name no user (the global tree); empty: derived from the Host header. */
   readonly defaultRealm: string;
   /** Addresses whose identity headers are believed (an IMS proxy, the SIP server). */
   readonly trustedProxies?: readonly string[];
@@ -67,7 +67,7 @@ export class Authenticator {
   }
 
   /** The realm a request is challenged in: the fixed one, or the domain of the user it names. */
-  realmFor(xui: string | null): string {
+  realmFor(xui: string | null, host?: string): string {
     if (this.options.realm) return this.options.realm;
     if (xui) {
       try {
@@ -77,7 +77,7 @@ export class Authenticator {
         if (!(e instanceof InvalidUserIdError)) throw e;
       }
     }
-    return this.options.defaultRealm;
+    return this.options.defaultRealm || realmFromHost(host);
   }
 
   /**
@@ -94,7 +94,7 @@ export class Authenticator {
       const seconds = Math.max(1, Math.ceil(this.limiter.retryAfterMs(client) / 1000));
       return { ok: false, status: 429, headers: { 'Retry-After': String(seconds) }, message: 'too many failed authentication attempts; try again later' };
     }
-    const realm = this.realmFor(xui);
+    const realm = this.realmFor(xui, req.headers.host);
     const header = req.headers.authorization;
     const result = this.options.mode === 'digest' ? await this.checkDigest(req, header, realm, xui) : await this.checkBasic(header, realm, xui);
     if (result.user) {
@@ -133,7 +133,9 @@ export class Authenticator {
     if (verification.ok && found) {
       return { user: found, authenticationInfo: this.digest.authenticationInfo(verification) };
     }
-    return { stale: !verification.ok && verification.reason === 'stale' };
+    // A replayed nc with a valid digest is usually a client signing on several
+    // connections at once: it gets a fresh nonce, like a stale one, and no strike.
+    return { stale: !verification.ok && (verification.reason === 'stale' || verification.reason === 'replay') };
   }
 
   private async checkBasic(header: string | undefined, realm: string, xui: string | null): Promise<CheckResult> {
@@ -180,6 +182,13 @@ export class Authenticator {
     }
     return null;
   }
+}
+
+/** `xcap.example.com:8080` → `example.com`. */
+export function realmFromHost(host: string | undefined): string {
+  const name = (host ?? '').replace(/:\d+$/, '').replace(/^\[(.*)\]$/, '$1').toLowerCase();
+  if (name === '') return 'xcap';
+  return name.startsWith('xcap.') && name.length > 5 ? name.slice(5) : name;
 }
 
 function safeDomain(xui: string): string | null {

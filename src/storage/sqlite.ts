@@ -95,7 +95,7 @@ class WriteLock {
     private readonly busyTimeoutMs: number,
     private readonly description: string,
   ) {
-    this.begin = db.prepare('BEGIN DEFERRED');
+    this.begin = db.prepare('BEGIN IMMEDIATE');
   }
 
   async acquire(): Promise<void> {
@@ -104,7 +104,7 @@ class WriteLock {
     for (;;) {
       // Not a prepared statement: SQLite applies busy_timeout when the PRAGMA is
       // compiled, so re-running a prepared one would change nothing.
-      this.db.pragma('busy_timeout = 0');
+      this.db.exec('PRAGMA busy_timeout = 0');
       try {
         this.begin.run();
         return;
@@ -117,7 +117,7 @@ class WriteLock {
           );
         }
       } finally {
-        this.db.pragma(`busy_timeout = ${this.busyTimeoutMs}`);
+        this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
       }
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, MAX_LOCK_RETRY_DELAY_MS);
@@ -248,7 +248,11 @@ export async function openSqliteStorage(options: SqliteStorageOptions): Promise<
   try {
     if (!readonly) {
       // WAL persists in the file; in-memory databases keep their 'memory' journal.
-      db.pragma('journal_mode = WAL');
+      const journalMode = db.pragma('journal_mode = WAL', { simple: true });
+      if (!isMemoryFile(file) && journalMode !== 'wal') {
+        // Without WAL, readers in other worker processes would block behind writers.
+        throw new Error(`${description}: could not switch the database to WAL mode (got ${String(journalMode)})`);
+      }
       db.pragma('synchronous = NORMAL');
     }
     db.pragma('foreign_keys = ON');

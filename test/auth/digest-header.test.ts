@@ -92,6 +92,17 @@ describe('parseAuthHeader', () => {
       }),
       { numRuns: 2000 },
     );
+    // Header-shaped noise, to exercise the uri recovery and challenge splitting.
+    const piece = fc.constantFrom('Digest ', 'Basic ', 'uri=', 'uri="', 'nonce=', '"', '\\"', ', ', ',', ' ', 'a', '[@n="x"]', '=', '==');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 30 }), (pieces) => {
+        const value = pieces.join('');
+        const parsed = parseAuthHeader(value);
+        assert.ok(parsed === null || parsed.length > 0);
+        parseDigestCredentials(value);
+      }),
+      { numRuns: 3000 },
+    );
     for (const notAString of [undefined, null, 42, {}, ['Digest realm="x"']]) {
       assert.equal(parseAuthHeader(notAString), null);
     }

@@ -66,7 +66,7 @@ function etagCounter(etag: string): number {
   return parseInt(match[1] ?? '', 36);
 }
 
-describe('SqliteStorage documents', () => {
+describe('SqliteStorage documents', { timeout: 20_000 }, () => {
   let storage: SqliteStorage;
   before(async () => {
     storage = await openSqliteStorage({ file: freshFile() });
@@ -493,7 +493,8 @@ describe('SqliteStorage files, migrations and lifecycle', () => {
   });
 });
 
-describe('SqliteStorage with several connections on one file', () => {
+// A locking regression shows up as a hang; the timeout turns it into a failure.
+describe('SqliteStorage with several connections on one file', { timeout: 20_000 }, () => {
   test('two instances in one process doing read-modify-writes lose no update', async () => {
     const file = freshFile();
     const first = await openSqliteStorage({ file });

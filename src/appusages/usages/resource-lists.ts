@@ -1,6 +1,7 @@
 /**
  * resource-lists (RFC 4826 §3): lists of URIs, the buddy lists of SIP clients.
  */
+import { XcapConflictError } from '../../xcap/errors.js';
 import type { XmlElement } from '../../xcap/xml/tree.js';
 import { attributeValue, childElements, constraintFailure, requireUniqueAttribute, selectorOf } from '../constraints.js';
 import type { AppUsage } from '../types.js';
@@ -39,6 +40,23 @@ export function checkListConstraints(list: XmlElement, defaultNamespace: string)
   for (const child of childElements(list, ns, 'list')) checkListConstraints(child, defaultNamespace);
 }
 
+/**
+ * RFC 4826's schema requires `<entry uri>`; the shared schema file does not (see
+ * resource-lists.xsd), so the resource-lists usage checks it here, as the schema would.
+ */
+function requireEntryUris(element: XmlElement): void {
+  for (const child of element.children) {
+    if (child.kind !== 'element' || child.namespace !== RESOURCE_LISTS_NAMESPACE) continue;
+    if (child.localName === 'entry' && attributeValue(child, 'uri') === undefined) {
+      throw new XcapConflictError(
+        'schema-validation-error',
+        `Element '{${RESOURCE_LISTS_NAMESPACE}}entry' in ${selectorOf(child, RESOURCE_LISTS_NAMESPACE)}: The attribute 'uri' is required but missing.`,
+      );
+    }
+    if (child.localName === 'list') requireEntryUris(child);
+  }
+}
+
 export function isAbsoluteHttpUri(value: string): boolean {
   try {
     const url = new URL(value);
@@ -57,6 +75,7 @@ export const resourceLists: AppUsage = {
   defaultDocumentName: 'index',
   trees: ['users', 'global'],
   checkConstraints(document) {
+    requireEntryUris(document.root);
     checkListConstraints(document.root, RESOURCE_LISTS_NAMESPACE);
     return [];
   },

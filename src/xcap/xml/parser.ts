@@ -62,7 +62,106 @@ interface MutableAttribute {
 // Shared, frozen: a mutation attempt fails loudly instead of corrupting other nodes.
 const NO_ATTRIBUTES: readonly XmlAttribute[] = Object.freeze([]);
 const NO_DECLARATIONS: readonly XmlNamespaceDeclaration[] = Object.freeze([]);
-const NO_CHILDREN = Object.freeze([]) as unknown as XmlNode[];
+const NO_CHILDREN: readonly XmlNode[] = Object.freeze([]);
+
+/*
+ * The numerous nodes are made by constructors rather than object literals. V8 tracks
+ * literal allocation sites and, seeing a whole tree survive, allocates later trees
+ * straight in the old generation, which made back-to-back parses of large documents
+ * spend most of their time in the collector. Each constructor's prototype is
+ * Object.prototype, so the nodes are plain objects to consumers (spread, JSON,
+ * deepStrictEqual against literals).
+ */
+
+interface ElementNodeConstructor {
+  new (
+    name: ScannedName,
+    namespace: string | null,
+    attributes: readonly XmlAttribute[],
+    namespaceDeclarations: readonly XmlNamespaceDeclaration[],
+    parent: MutableElement | null,
+    start: number,
+    startTagEnd: number,
+    selfClosing: boolean,
+  ): MutableElement;
+}
+
+const ElementNode = function (
+  this: MutableElement,
+  name: ScannedName,
+  namespace: string | null,
+  attributes: readonly XmlAttribute[],
+  namespaceDeclarations: readonly XmlNamespaceDeclaration[],
+  parent: MutableElement | null,
+  start: number,
+  startTagEnd: number,
+  selfClosing: boolean,
+): void {
+  this.kind = 'element';
+  this.qname = name.qname;
+  this.prefix = name.prefix;
+  this.localName = name.localName;
+  this.namespace = namespace;
+  this.attributes = attributes;
+  this.namespaceDeclarations = namespaceDeclarations;
+  this.children = NO_CHILDREN;
+  this.parent = parent;
+  this.start = start;
+  this.startTagEnd = startTagEnd;
+  // Completed by the end tag unless this is an empty-element tag.
+  this.endTagStart = selfClosing ? startTagEnd : -1;
+  this.end = selfClosing ? startTagEnd : -1;
+  this.selfClosing = selfClosing;
+} as unknown as ElementNodeConstructor;
+ElementNode.prototype = Object.prototype;
+
+interface AttributeNodeConstructor {
+  new (
+    name: ScannedName,
+    value: string,
+    start: number,
+    end: number,
+    valueStart: number,
+    valueEnd: number,
+    quote: '"' | "'",
+  ): MutableAttribute;
+}
+
+const AttributeNode = function (
+  this: MutableAttribute,
+  name: ScannedName,
+  value: string,
+  start: number,
+  end: number,
+  valueStart: number,
+  valueEnd: number,
+  quote: '"' | "'",
+): void {
+  this.qname = name.qname;
+  this.prefix = name.prefix;
+  this.localName = name.localName;
+  // Resolved once all the namespace declarations of the tag are known.
+  this.namespace = null;
+  this.value = value;
+  this.start = start;
+  this.end = end;
+  this.valueStart = valueStart;
+  this.valueEnd = valueEnd;
+  this.quote = quote;
+} as unknown as AttributeNodeConstructor;
+AttributeNode.prototype = Object.prototype;
+
+interface TextNodeConstructor {
+  new (value: string, start: number, end: number): XmlText;
+}
+
+const TextNode = function (this: { -readonly [K in keyof XmlText]: XmlText[K] }, value: string, start: number, end: number): void {
+  this.kind = 'text';
+  this.value = value;
+  this.start = start;
+  this.end = end;
+} as unknown as TextNodeConstructor;
+TextNode.prototype = Object.prototype;
 
 /** Code units that are not XML Chars, plus every surrogate (pairs are checked separately). */
 const SUSPECT_CHARACTER = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/g;
@@ -104,6 +203,15 @@ function isWhitespace(c: number): boolean {
   return c === CH_SPACE || c === CH_LF || c === CH_TAB || c === CH_CR;
 }
 
+function isWhitespaceOnly(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (!isWhitespace(s.charCodeAt(i))) return false;
+  return true;
+}
+
+const LINE_END = /\r\n?/g;
+/** Literal whitespace in an attribute value; CRLF first, as line ends are normalized before §3.3.3. */
+const ATTRIBUTE_WHITESPACE = /\r\n|[\t\n\r]/g;
+
 /** "line L, column C" of an offset; columns count code points, lines end at LF, CR or CRLF. */
 function describePosition(source: string, offset: number): string {
   let line = 1;
@@ -130,6 +238,13 @@ function describeCodeUnit(c: number): string {
   return `U+${c.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
+/** A scanned QName, kept so that a name seen again costs one comparison and no new strings. */
+interface ScannedName {
+  readonly qname: string;
+  readonly prefix: string | null;
+  readonly localName: string;
+}
+
 class Parser {
   private readonly src: string;
   private readonly len: number;
@@ -139,32 +254,40 @@ class Parser {
   private readonly fragment: boolean;
 
   /** Namespace bindings in scope, innermost last; `nsTop` is the live length. */
-  private nsPrefixes: string[] = ['xml'];
-  private nsUris: string[] = [XML_NAMESPACE];
+  private readonly nsPrefixes: string[] = ['xml'];
+  private readonly nsUris: string[] = [XML_NAMESPACE];
   private nsTop = 1;
   /** Binding-stack length to restore when the element at each depth closes. */
-  private nsMarks: number[] = [];
+  private readonly nsMarks: number[] = [];
+
   /** Offset just past the last construct parsed by a helper that returns a value. */
   private pos = 0;
-  /** Offset of the colon in the last scanned name, or -1. */
+  /** Offset of the colon in the last name scanned by {@link qualifiedName}, or -1. */
   private colon = -1;
   /** Target of the last processing instruction parsed. */
   private piTarget = '';
+
   /** Names of the attributes of the start tag being parsed (reused between tags). */
   private readonly attributeNames: string[] = [];
   /** Attributes of the start tag being parsed, copied out exactly sized. */
   private readonly attributeScratch: MutableAttribute[] = [];
-  /**
-   * Children of all open elements, innermost last, copied out exactly sized when an
-   * element closes (growing one array per element would allocate far more).
+  /** Recently scanned names by their first two characters. */
+  private readonly nameCache: (ScannedName | undefined)[] = new Array<ScannedName | undefined>(256).fill(undefined);
+  /** Recently seen whitespace-only text (indentation) by length. */
+  private readonly whitespaceCache: (string | undefined)[] = new Array<string | undefined>(65).fill(undefined);
+
+  /*
+   * Offsets of the next occurrence of a character at or after the last query (`len`
+   * when there is none). Queries only move forward, so each stretch of the source is
+   * searched once by the native indexOf, however many text nodes and attribute values
+   * it is divided into; checking a value for '&' is then a comparison, not a loop.
    */
-  private readonly nodeStack: XmlNode[] = [];
-  private nodeTop = 0;
-  /** `nodeTop` when the element at each depth opened. */
-  private readonly childBases: number[] = [];
-  /** Recently seen names and whitespace runs, reused instead of slicing again. */
-  private readonly nameCache: (string | undefined)[] = new Array(256).fill(undefined);
-  private readonly whitespaceCache: (string | undefined)[] = new Array(64).fill(undefined);
+  private nextLt = -1;
+  private nextAmp = -1;
+  private nextCr = -1;
+  private nextLf = -1;
+  private nextTab = -1;
+  private nextCdataClose = -1;
 
   constructor(source: string, limits: Partial<XmlParseLimits> | undefined, fragment: boolean) {
     const maxLength = limits?.maxLength ?? DEFAULT_XML_LIMITS.maxLength;
@@ -192,6 +315,7 @@ class Parser {
     this.fail(offset, this.fragment ? `not a single element: ${fragmentMessage}` : documentMessage);
   }
 
+  /** One native pass over the whole text, so that no scanner below has to check characters. */
   private checkCharacters(): void {
     const src = this.src;
     SUSPECT_CHARACTER.lastIndex = 0;
@@ -207,9 +331,66 @@ class Parser {
         }
       }
       SUSPECT_CHARACTER.lastIndex = 0;
-      const what = c >= 0xd800 && c <= 0xdfff ? `unpaired surrogate ${describeCodeUnit(c)}` : `character ${describeCodeUnit(c)}`;
+      const what =
+        c >= 0xd800 && c <= 0xdfff ? `unpaired surrogate ${describeCodeUnit(c)}` : `character ${describeCodeUnit(c)}`;
       this.fail(i, `${what} is not allowed in XML`);
     }
+  }
+
+  // ---- next-occurrence caches -------------------------------------------------------
+
+  private ltFrom(from: number): number {
+    let i = this.nextLt;
+    if (i < from) {
+      i = this.src.indexOf('<', from);
+      this.nextLt = i = i < 0 ? this.len : i;
+    }
+    return i;
+  }
+
+  private ampFrom(from: number): number {
+    let i = this.nextAmp;
+    if (i < from) {
+      i = this.src.indexOf('&', from);
+      this.nextAmp = i = i < 0 ? this.len : i;
+    }
+    return i;
+  }
+
+  private crFrom(from: number): number {
+    let i = this.nextCr;
+    if (i < from) {
+      i = this.src.indexOf('\r', from);
+      this.nextCr = i = i < 0 ? this.len : i;
+    }
+    return i;
+  }
+
+  private lfFrom(from: number): number {
+    let i = this.nextLf;
+    if (i < from) {
+      i = this.src.indexOf('\n', from);
+      this.nextLf = i = i < 0 ? this.len : i;
+    }
+    return i;
+  }
+
+  private tabFrom(from: number): number {
+    let i = this.nextTab;
+    if (i < from) {
+      i = this.src.indexOf('\t', from);
+      this.nextTab = i = i < 0 ? this.len : i;
+    }
+    return i;
+  }
+
+  private cdataCloseFrom(from: number): number {
+    let i = this.nextCdataClose;
+    if (i < from) {
+      i = this.src.indexOf(']]>', from);
+      this.nextCdataClose = i = i < 0 ? this.len : i;
+    }
+    return i;
   }
 
   // ---- top level ------------------------------------------------------------------
@@ -218,15 +399,15 @@ class Parser {
     let pos = this.src.charCodeAt(0) === 0xfeff ? 1 : 0;
     let declarationEnd = 0;
     let declaredEncoding: string | null = null;
-    if (this.atXmlDeclaration(pos)) {
+    if (this.src.startsWith('<?xml', pos) && !this.isNameCharAt(pos + 5)) {
       declaredEncoding = this.xmlDeclaration(pos);
       declarationEnd = this.pos;
       pos = declarationEnd;
     }
-    const rootStart = this.skipMisc(pos, null);
+    const rootStart = this.skipMisc(pos, false);
     if (rootStart >= this.len) this.failTopLevel(this.len, 'the document has no root element', 'no element found');
-    const root = this.element(rootStart, null);
-    const after = this.skipMisc(root.end, root);
+    const root = this.element(rootStart);
+    const after = this.skipMisc(root.end, true);
     if (after < this.len) {
       this.failTopLevel(after, 'only one root element is allowed', 'more than one top-level element');
     }
@@ -240,15 +421,11 @@ class Parser {
       this.nsUris.push(uri);
     }
     this.nsTop = this.nsPrefixes.length;
-    // Parsed like a document; the XML declaration is allowed at the very start.
+    // Top-level rules are those of a document (an XML declaration may come first);
+    // only the wording of the errors differs.
     const document = this.parseDocument();
     if (inScope.size > 0) fragmentContexts.set(document.root, inScope);
     return document.root;
-  }
-
-  private atXmlDeclaration(pos: number): boolean {
-    if (!this.src.startsWith('<?xml', pos)) return false;
-    return !this.isNameCharAt(pos + 5);
   }
 
   /** Parses `<?xml version=... encoding=... standalone=...?>`; returns the encoding. */
@@ -293,9 +470,9 @@ class Parser {
 
   /**
    * Skips whitespace, comments and PIs outside the root element; returns the offset of
-   * the next element's '<' or the end of the input. `root` is set after the root.
+   * the next element's '<' or the end of the input.
    */
-  private skipMisc(pos: number, root: XmlElement | null): number {
+  private skipMisc(pos: number, afterRoot: boolean): number {
     const src = this.src;
     const len = this.len;
     for (;;) {
@@ -304,7 +481,7 @@ class Parser {
       if (src.charCodeAt(pos) !== CH_LT) {
         this.failTopLevel(
           pos,
-          `text is not allowed ${root === null ? 'before' : 'after'} the root element`,
+          `text is not allowed ${afterRoot ? 'after' : 'before'} the root element`,
           'text outside the element',
         );
       }
@@ -330,34 +507,37 @@ class Parser {
   // ---- elements -------------------------------------------------------------------
 
   /** Parses the element whose '<' is at `start`, with everything inside it. */
-  private element(start: number, parent: MutableElement | null): MutableElement {
+  private element(start: number): MutableElement {
     const src = this.src;
-    const root = this.startTag(start, parent, 1);
+    const len = this.len;
+    const root = this.startTag(start, null, 1);
     if (root.selfClosing) return root;
-    this.childBases[1] = this.nodeTop;
+    // Children of all open elements, innermost last; each element's run is copied out
+    // exactly sized when it closes (growing an array per element allocates far more).
+    const nodes: XmlNode[] = [];
+    let top = 0;
+    const childBases: number[] = [0, 0];
     let current = root;
     let depth = 1;
     let pos = root.startTagEnd;
     for (;;) {
-      const lt = src.indexOf('<', pos);
-      if (lt < 0) {
+      const lt = this.ltFrom(pos);
+      if (lt >= len) {
         this.fail(
-          this.len,
+          len,
           `unexpected end of input: element <${current.qname}> started at ${describePosition(src, current.start)} is not closed`,
         );
       }
-      if (lt !== pos) this.text(pos, lt);
+      if (lt !== pos) nodes[top++] = this.text(pos, lt);
       const next = src.charCodeAt(lt + 1);
       if (next === CH_SLASH) {
         pos = this.endTag(lt, current);
         current.endTagStart = lt;
         current.end = pos;
-        const base = this.childBases[depth]!;
-        if (this.nodeTop > base) {
-          const kids: XmlNode[] = [];
-          for (let k = base; k < this.nodeTop; k++) kids.push(this.nodeStack[k]!);
-          current.children = kids;
-          this.nodeTop = base;
+        const base = childBases[depth]!;
+        if (top > base) {
+          current.children = nodes.slice(base, top);
+          top = base;
         }
         this.nsTop = this.nsMarks[depth]!;
         depth--;
@@ -367,9 +547,10 @@ class Parser {
         if (src.startsWith('<!--', lt)) {
           pos = this.comment(lt);
           const node: XmlComment = { kind: 'comment', start: lt, end: pos };
-          this.nodeStack[this.nodeTop++] = node;
+          nodes[top++] = node;
         } else if (src.startsWith('<![CDATA[', lt)) {
-          pos = this.cdata(lt);
+          nodes[top++] = this.cdata(lt);
+          pos = this.pos;
         } else if (src.startsWith('<!DOCTYPE', lt)) {
           this.refuseDoctype(lt);
         } else {
@@ -378,15 +559,14 @@ class Parser {
       } else if (next === CH_QUESTION) {
         pos = this.processingInstruction(lt);
         const node: XmlProcessingInstruction = { kind: 'pi', target: this.piTarget, start: lt, end: pos };
-        this.nodeStack[this.nodeTop++] = node;
+        nodes[top++] = node;
       } else {
         const child = this.startTag(lt, current, depth + 1);
-        this.nodeStack[this.nodeTop++] = child;
+        nodes[top++] = child;
         pos = child.startTagEnd;
         if (!child.selfClosing) {
           current = child;
-          depth++;
-          this.childBases[depth] = this.nodeTop;
+          childBases[++depth] = top;
         }
       }
     }
@@ -401,21 +581,19 @@ class Parser {
     if (depth > this.maxDepth) {
       this.fail(start, `elements are nested more than ${this.maxDepth} deep`, 'too-deep');
     }
-    const nameStart = start + 1;
-    const nameEnd = this.qualifiedName(nameStart, "an element name after '<'");
-    const nameColon = this.colon;
-    const qname = this.intern(nameStart, nameEnd);
+    const name = this.name(start + 1, "an element name after '<'");
+    const qname = name.qname;
     const nsMark = this.nsTop;
     this.nsMarks[depth] = nsMark;
 
     const attributes = this.attributeScratch;
+    const names = this.attributeNames;
+    let attributeCount = 0;
+    let count = 0;
     let declarations: XmlNamespaceDeclaration[] | null = null;
     let hasPrefixedAttribute = false;
-    let count = 0;
-    let attributeCount = 0;
     let seen: Set<string> | null = null;
-    const names = this.attributeNames;
-    let p = nameEnd;
+    let p = this.pos;
     let tagEnd: number;
     let selfClosing: boolean;
     for (;;) {
@@ -434,105 +612,90 @@ class Parser {
         break;
       }
       if (q >= this.len) this.fail(q, `unexpected end of input inside the start tag <${qname}>`);
-      if (q === p) {
-        this.fail(q, `expected whitespace, '>' or '/>' in the start tag <${qname}>`);
-      }
+      if (q === p) this.fail(q, `expected whitespace, '>' or '/>' in the start tag <${qname}>`);
 
       // An attribute: Name Eq AttValue.
       const attrStart = q;
-      const attrNameEnd = this.qualifiedName(q, `an attribute name, '>' or '/>' in the start tag <${qname}>`);
-      const attrColon = this.colon;
-      const attrName = this.intern(attrStart, attrNameEnd);
+      const attrName = this.name(q, `an attribute name, '>' or '/>' in the start tag <${qname}>`);
+      const attrQname = attrName.qname;
       if (++count > this.maxAttributes) {
         this.fail(attrStart, `the element <${qname}> has more than ${this.maxAttributes} attributes`, 'too-large');
       }
-      q = attrNameEnd;
+      q = this.pos;
       c = src.charCodeAt(q);
       while (c === CH_SPACE || c === CH_LF || c === CH_TAB || c === CH_CR) c = src.charCodeAt(++q);
-      if (c !== CH_EQ) this.fail(q, `expected '=' after the attribute name ${attrName}`);
+      if (c !== CH_EQ) this.fail(q, `expected '=' after the attribute name ${attrQname}`);
       c = src.charCodeAt(++q);
       while (c === CH_SPACE || c === CH_LF || c === CH_TAB || c === CH_CR) c = src.charCodeAt(++q);
-      if (c !== CH_DQUOTE && c !== CH_SQUOTE) this.fail(q, `the value of the attribute ${attrName} must be in quotes`);
+      if (c !== CH_DQUOTE && c !== CH_SQUOTE) this.fail(q, `the value of the attribute ${attrQname} must be in quotes`);
       const valueStart = q + 1;
       const valueEnd = src.indexOf(c === CH_DQUOTE ? '"' : "'", valueStart);
-      if (valueEnd < 0) this.fail(q, `the value of the attribute ${attrName} is not closed`);
-      let needsDecoding = false;
-      for (let i = valueStart; i < valueEnd; i++) {
-        const v = src.charCodeAt(i);
-        if (v <= CH_LT) {
-          if (v === CH_LT) this.fail(i, `'<' is not allowed in the value of the attribute ${attrName} (write &lt;)`);
-          if (v === CH_AMP || v === CH_TAB || v === CH_LF || v === CH_CR) needsDecoding = true;
-        }
-      }
+      if (valueEnd < 0) this.fail(q, `the value of the attribute ${attrQname} is not closed`);
+      const lt = this.ltFrom(valueStart);
+      if (lt < valueEnd) this.fail(lt, `'<' is not allowed in the value of the attribute ${attrQname} (write &lt;)`);
+      const needsDecoding =
+        this.ampFrom(valueStart) < valueEnd ||
+        this.lfFrom(valueStart) < valueEnd ||
+        this.crFrom(valueStart) < valueEnd ||
+        this.tabFrom(valueStart) < valueEnd;
       const value = needsDecoding ? this.decodeAttributeValue(valueStart, valueEnd) : src.slice(valueStart, valueEnd);
       p = valueEnd + 1;
 
       // Quadratic for the usual handful of attributes, a set beyond that.
       if (count <= 16) {
-        for (let k = 0; k < count - 1; k++) if (names[k] === attrName) this.duplicateAttribute(attrStart, attrName, qname);
-        names[count - 1] = attrName;
+        for (let k = 0; k < count - 1; k++) if (names[k] === attrQname) this.duplicateAttribute(attrStart, attrQname, qname);
+        names[count - 1] = attrQname;
       } else {
         seen ??= new Set(names.slice(0, 16));
-        if (seen.has(attrName)) this.duplicateAttribute(attrStart, attrName, qname);
-        seen.add(attrName);
+        if (seen.has(attrQname)) this.duplicateAttribute(attrStart, attrQname, qname);
+        seen.add(attrQname);
       }
 
-      const prefix = attrColon < 0 ? null : this.intern(attrStart, attrColon);
-      if (attrColon < 0 ? attrName === 'xmlns' : prefix === 'xmlns') {
-        const declared = attrColon < 0 ? '' : src.slice(attrColon + 1, attrNameEnd);
+      const prefix = attrName.prefix;
+      if (prefix === null ? attrQname === 'xmlns' : prefix === 'xmlns') {
+        const declared = prefix === null ? '' : attrName.localName;
         this.declareNamespace(declared, value, attrStart);
         (declarations ??= []).push({ prefix: declared, uri: value, start: attrStart, end: p });
       } else {
         if (prefix !== null) hasPrefixedAttribute = true;
-        const attribute: MutableAttribute = {
-          qname: attrName,
-          prefix,
-          localName: attrColon < 0 ? attrName : this.intern(attrColon + 1, attrNameEnd),
-          namespace: null,
+        attributes[attributeCount++] = new AttributeNode(
+          attrName,
           value,
-          start: attrStart,
-          end: p,
+          attrStart,
+          p,
           valueStart,
           valueEnd,
-          quote: c === CH_DQUOTE ? '"' : "'",
-        };
-        attributes[attributeCount++] = attribute;
+          c === CH_DQUOTE ? '"' : "'",
+        );
       }
     }
 
-    let prefix: string | null = null;
-    let localName = qname;
+    const prefix = name.prefix;
     let namespace: string | null;
-    if (nameColon < 0) {
+    if (prefix === null) {
       const uri = this.lookupNamespace('');
       namespace = uri === undefined || uri === '' ? null : uri;
     } else {
-      prefix = this.intern(nameStart, nameColon);
-      localName = this.intern(nameColon + 1, nameEnd);
-      if (prefix === 'xmlns') this.fail(nameStart, `element names must not have the prefix xmlns (<${qname}>)`, 'namespace');
+      if (prefix === 'xmlns') this.fail(start + 1, `element names must not have the prefix xmlns (<${qname}>)`, 'namespace');
       const uri = this.lookupNamespace(prefix);
-      if (uri === undefined) this.fail(nameStart, `the prefix ${prefix} of the element <${qname}> is not bound to a namespace`, 'namespace');
+      if (uri === undefined) {
+        this.fail(start + 1, `the prefix ${prefix} of the element <${qname}> is not bound to a namespace`, 'namespace');
+      }
       namespace = uri;
     }
     if (hasPrefixedAttribute) this.resolveAttributePrefixes(attributes, attributeCount, qname);
     if (selfClosing) this.nsTop = nsMark;
 
-    return {
-      kind: 'element',
-      qname,
-      prefix,
-      localName,
+    return new ElementNode(
+      name,
       namespace,
-      attributes: attributeCount === 0 ? NO_ATTRIBUTES : attributes.slice(0, attributeCount),
-      namespaceDeclarations: declarations ?? NO_DECLARATIONS,
-      children: NO_CHILDREN,
+      attributeCount === 0 ? NO_ATTRIBUTES : attributes.slice(0, attributeCount),
+      declarations ?? NO_DECLARATIONS,
       parent,
       start,
-      startTagEnd: tagEnd,
-      endTagStart: selfClosing ? tagEnd : -1,
-      end: selfClosing ? tagEnd : -1,
+      tagEnd,
       selfClosing,
-    };
+    );
   }
 
   private duplicateAttribute(offset: number, name: string, element: string): never {
@@ -589,16 +752,13 @@ class Parser {
     const nameStart = lt + 2;
     const expected = open.qname;
     let p = nameStart + expected.length;
-    if (src.startsWith(expected, nameStart) && !this.isNameCharAt(p)) {
-      let c = src.charCodeAt(p);
-      if (c === CH_GT) return p + 1;
+    let c = src.charCodeAt(p);
+    if ((c === CH_GT || isWhitespace(c)) && src.slice(nameStart, p) === expected) {
       while (isWhitespace(c)) c = src.charCodeAt(++p);
       if (c === CH_GT) return p + 1;
       this.fail(p, `expected '>' to close the end tag </${expected}>`);
     }
-    const c = src.charCodeAt(nameStart);
-    const startsName = c < 128 ? (ASCII_NAME_CLASS[c]! & NAME_START) !== 0 : this.nonAsciiNameCharEnd(nameStart, true) > 0;
-    if (!startsName) this.fail(nameStart, "expected an element name after '</'");
+    if (!this.isNameStartCharAt(nameStart)) this.fail(nameStart, "expected an element name after '</'");
     let end = nameStart;
     while (end < this.len && this.isNameCharAt(end)) end += this.nameCharWidth(end);
     this.fail(
@@ -609,9 +769,34 @@ class Parser {
 
   // ---- names ----------------------------------------------------------------------
 
+  /** Scans the QName at `pos`, reusing a recent identical name; leaves its end in `pos`. */
+  private name(pos: number, expected: string): ScannedName {
+    const src = this.src;
+    const slot = (src.charCodeAt(pos) * 7 + src.charCodeAt(pos + 1)) & 255;
+    const cached = this.nameCache[slot];
+    if (cached !== undefined) {
+      const end = pos + cached.qname.length;
+      const after = src.charCodeAt(end);
+      if (after < 128 && (ASCII_NAME_CLASS[after]! & NAME_CHAR) === 0 && src.slice(pos, end) === cached.qname) {
+        this.pos = end;
+        return cached;
+      }
+    }
+    const end = this.qualifiedName(pos, expected);
+    const colon = this.colon;
+    const qname = src.slice(pos, end);
+    const scanned: ScannedName =
+      colon < 0
+        ? { qname, prefix: null, localName: qname }
+        : { qname, prefix: src.slice(pos, colon), localName: src.slice(colon + 1, end) };
+    this.nameCache[slot] = scanned;
+    this.pos = end;
+    return scanned;
+  }
+
   /**
    * Scans a Name at `pos` that must also be a QName (NCName, or NCName:NCName);
-   * returns its end and leaves the colon's offset (or -1) in `this.colon`.
+   * returns its end and leaves the colon's offset (or -1) in `colon`.
    */
   private qualifiedName(pos: number, expected: string): number {
     const src = this.src;
@@ -647,10 +832,9 @@ class Parser {
       const name = src.slice(pos, i);
       if (colons > 1) this.fail(pos, `the name ${name} has more than one colon`, 'namespace');
       if (colon === pos || colon === i - 1) this.fail(pos, `the name ${name} has an empty prefix or local part`, 'namespace');
-      const afterColon = src.charCodeAt(colon + 1);
-      const localStarts =
-        afterColon < 128 ? (ASCII_NAME_CLASS[afterColon]! & NAME_START) !== 0 : this.nonAsciiNameCharEnd(colon + 1, true) > 0;
-      if (!localStarts) this.fail(colon + 1, `the local part of the name ${name} does not start with a name start character`, 'namespace');
+      if (!this.isNameStartCharAt(colon + 1)) {
+        this.fail(colon + 1, `the local part of the name ${name} does not start with a name start character`, 'namespace');
+      }
     }
     this.colon = colon;
     return i;
@@ -672,6 +856,12 @@ class Parser {
     return ok ? i + width : -1;
   }
 
+  private isNameStartCharAt(i: number): boolean {
+    const c = this.src.charCodeAt(i);
+    if (c < 128) return (ASCII_NAME_CLASS[c]! & NAME_START) !== 0;
+    return i < this.len && this.nonAsciiNameCharEnd(i, true) > 0;
+  }
+
   private isNameCharAt(i: number): boolean {
     const c = this.src.charCodeAt(i);
     if (c < 128) return (ASCII_NAME_CLASS[c]! & NAME_CHAR) !== 0;
@@ -685,109 +875,59 @@ class Parser {
 
   // ---- character data and references ----------------------------------------------
 
-  private text(start: number, end: number): void {
-    const src = this.src;
-    let needsDecoding = false;
-    let whitespaceOnly = true;
-    for (let i = start; i < end; i++) {
-      const c = src.charCodeAt(i);
-      if (c <= CH_GT) {
-        if (c === CH_SPACE || c === CH_LF || c === CH_TAB) continue;
-        whitespaceOnly = false;
-        if (c === CH_AMP || c === CH_CR) needsDecoding = true;
-        else if (c === CH_GT && i - 2 >= start && src.charCodeAt(i - 1) === CH_RBRACKET && src.charCodeAt(i - 2) === CH_RBRACKET) {
-          this.fail(i - 2, "']]>' is not allowed in text (write ]]&gt;)");
-        }
-      } else {
-        whitespaceOnly = false;
+  private text(start: number, end: number): XmlText {
+    const close = this.cdataCloseFrom(start);
+    if (close + 2 < end) this.fail(close, "']]>' is not allowed in text (write ]]&gt;)");
+    let value: string;
+    if (this.ampFrom(start) < end || this.crFrom(start) < end) {
+      value = this.decodeText(start, end);
+    } else {
+      value = this.src.slice(start, end);
+      const length = end - start;
+      // Indentation repeats throughout a document: keep one copy of each run.
+      if (length <= 64) {
+        const cached = this.whitespaceCache[length];
+        if (cached === value) value = cached;
+        else if (isWhitespaceOnly(value)) this.whitespaceCache[length] = value;
       }
     }
-    const value = needsDecoding
-      ? this.decodeText(start, end)
-      : whitespaceOnly
-        ? this.internWhitespace(start, end)
-        : src.slice(start, end);
-    const node: XmlText = { kind: 'text', value, start, end };
-    this.nodeStack[this.nodeTop++] = node;
-  }
-
-  /** `src.slice(start, end)` for a name, reusing the string when the name was seen recently. */
-  private intern(start: number, end: number): string {
-    const src = this.src;
-    const length = end - start;
-    const slot = (length * 31 + src.charCodeAt(start) + src.charCodeAt(end - 1) * 7) & 255;
-    const cached = this.nameCache[slot];
-    if (cached !== undefined && cached.length === length && src.startsWith(cached, start)) return cached;
-    const name = src.slice(start, end);
-    this.nameCache[slot] = name;
-    return name;
-  }
-
-  /** Like {@link intern}, for indentation (a few distinct runs repeated throughout). */
-  private internWhitespace(start: number, end: number): string {
-    const src = this.src;
-    const length = end - start;
-    if (length > 256) return src.slice(start, end);
-    const slot = (length * 3 + src.charCodeAt(start) + src.charCodeAt(end - 1)) & 63;
-    const cached = this.whitespaceCache[slot];
-    if (cached !== undefined && cached.length === length && src.startsWith(cached, start)) return cached;
-    const run = src.slice(start, end);
-    this.whitespaceCache[slot] = run;
-    return run;
+    return new TextNode(value, start, end);
   }
 
   /** Text with references expanded and line ends normalized to LF. */
   private decodeText(start: number, end: number): string {
     const src = this.src;
     let out = '';
-    let chunk = start;
-    let i = start;
-    while (i < end) {
-      const c = src.charCodeAt(i);
-      if (c === CH_AMP) {
-        out += src.slice(chunk, i);
-        out += this.reference(i, end);
-        i = chunk = this.pos;
-      } else if (c === CH_CR) {
-        out += src.slice(chunk, i);
-        out += '\n';
-        i++;
-        if (i < end && src.charCodeAt(i) === CH_LF) i++;
-        chunk = i;
-      } else {
-        i++;
+    let p = start;
+    while (p < end) {
+      const amp = Math.min(this.ampFrom(p), end);
+      if (amp > p) {
+        const literal = src.slice(p, amp);
+        out += literal.includes('\r') ? literal.replace(LINE_END, '\n') : literal;
       }
+      if (amp === end) break;
+      out += this.reference(amp, end);
+      p = this.pos;
     }
-    return out + src.slice(chunk, end);
+    return out;
   }
 
   /** An attribute value normalized per XML 1.0 §3.3.3 (CDATA type: no trimming). */
   decodeAttributeValue(start: number, end: number): string {
     const src = this.src;
     let out = '';
-    let chunk = start;
-    let i = start;
-    while (i < end) {
-      const c = src.charCodeAt(i);
-      if (c === CH_AMP) {
-        out += src.slice(chunk, i);
-        out += this.reference(i, end);
-        i = chunk = this.pos;
-      } else if (c === CH_CR || c === CH_LF || c === CH_TAB) {
-        out += src.slice(chunk, i);
-        out += ' ';
-        i++;
-        if (c === CH_CR && i < end && src.charCodeAt(i) === CH_LF) i++;
-        chunk = i;
-      } else {
-        if (c === CH_LT) this.fail(i, "'<' is not allowed in an attribute value (write &lt;)");
-        i++;
-      }
+    let p = start;
+    while (p < end) {
+      const amp = Math.min(this.ampFrom(p), end);
+      if (amp > p) out += src.slice(p, amp).replace(ATTRIBUTE_WHITESPACE, ' ');
+      if (amp === end) break;
+      out += this.reference(amp, end);
+      p = this.pos;
     }
-    return out + src.slice(chunk, end);
+    return out;
   }
 
-  /** Expands the reference whose '&' is at `amp` (ending before `limit`); sets `this.pos` past the ';'. */
+  /** Expands the reference whose '&' is at `amp` (ending before `limit`); sets `pos` past the ';'. */
   private reference(amp: number, limit: number): string {
     const src = this.src;
     let p = amp + 1;
@@ -825,10 +965,7 @@ class Parser {
     }
     const replacement = PREDEFINED_ENTITIES.get(name);
     if (replacement === undefined) {
-      this.fail(
-        amp,
-        `undefined entity &${name}; (only &lt; &gt; &amp; &apos; &quot; and character references are allowed)`,
-      );
+      this.fail(amp, `undefined entity &${name}; (only &lt; &gt; &amp; &apos; &quot; and character references are allowed)`);
     }
     this.pos = nameEnd + 1;
     return replacement;
@@ -869,10 +1006,8 @@ class Parser {
     const src = this.src;
     const targetStart = start + 2;
     const targetEnd = this.qualifiedName(targetStart, "a processing instruction target after '<?'");
-    if (this.colon >= 0) {
-      this.fail(targetStart, `the processing instruction target ${src.slice(targetStart, targetEnd)} must not contain a colon`, 'namespace');
-    }
     const target = src.slice(targetStart, targetEnd);
+    if (this.colon >= 0) this.fail(targetStart, `the processing instruction target ${target} must not contain a colon`, 'namespace');
     if (target.toLowerCase() === 'xml') {
       this.fail(
         start,
@@ -896,17 +1031,16 @@ class Parser {
     return end;
   }
 
-  /** Parses the CDATA section at `start` into `parent`; returns the offset past `]]>`. */
-  private cdata(start: number): number {
+  /** Parses the CDATA section at `start`; leaves the offset past `]]>` in `pos`. */
+  private cdata(start: number): XmlCData {
     const src = this.src;
     const contentStart = start + 9;
     const close = src.indexOf(']]>', contentStart);
     if (close < 0) this.fail(start, "the CDATA section is not closed (missing ']]>')");
     let value = src.slice(contentStart, close);
-    if (value.includes('\r')) value = value.replace(/\r\n?/g, '\n');
-    const node: XmlCData = { kind: 'cdata', value, start, end: close + 3 };
-    this.nodeStack[this.nodeTop++] = node;
-    return close + 3;
+    if (value.includes('\r')) value = value.replace(LINE_END, '\n');
+    this.pos = close + 3;
+    return { kind: 'cdata', value, start, end: close + 3 };
   }
 }
 
@@ -957,5 +1091,7 @@ export function inScopeNamespaces(element: XmlElement): Map<string, string> {
  */
 export function parseAttributeValue(raw: string): string {
   const parser = new Parser(raw, undefined, false);
+  const lt = raw.indexOf('<');
+  if (lt >= 0) parser.fail(lt, "'<' is not allowed in an attribute value (write &lt;)");
   return parser.decodeAttributeValue(0, raw.length);
 }

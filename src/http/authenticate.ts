@@ -89,7 +89,9 @@ export class Authenticator {
     if (asserted !== null) return asserted;
     if (this.options.mode === 'none') return { ok: true, requester: { userId: null, admin: true } };
 
-    const client = req.socket.remoteAddress ?? 'unknown';
+    // Failures count per address and user name, so one user's typos (or an attack
+    // on one account) do not lock out everyone behind the same NAT.
+    const client = `${req.socket.remoteAddress ?? 'unknown'} ${claimedUsername(req.headers.authorization)}`;
     if (this.limiter.isBlocked(client)) {
       const seconds = Math.max(1, Math.ceil(this.limiter.retryAfterMs(client) / 1000));
       return { ok: false, status: 429, headers: { 'Retry-After': String(seconds) }, message: 'too many failed authentication attempts; try again later' };
@@ -182,6 +184,14 @@ export class Authenticator {
     }
     return null;
   }
+}
+
+/** The user name an Authorization header claims (unverified), for rate limiting only. */
+function claimedUsername(header: string | undefined): string {
+  if (!header) return '';
+  const digest = /\busername="([^"]{0,256})"/i.exec(header);
+  if (digest) return digest[1]!.toLowerCase();
+  return parseBasicAuthorization(header)?.username.toLowerCase() ?? '';
 }
 
 /** `xcap.example.com:8080` → `example.com`. */

@@ -98,13 +98,15 @@ export function getNode(document: XmlDocument, selector: NodeSelector): NodeCont
 
 /**
  * RFC 4825 §10: the selected element's name with a declaration for every namespace
- * binding in scope there, and nothing else.
+ * binding in scope there, and nothing else; the default namespace first, as in the
+ * RFC's example.
  */
 export function renderNamespaceBindings(element: XmlElement): string {
   const declarations: string[] = [];
   for (const [prefix, uri] of inScopeNamespaces(element)) {
     if (prefix === 'xml') continue;
-    declarations.push(prefix === '' ? ` xmlns="${escapeAttribute(uri, '"')}"` : ` xmlns:${prefix}="${escapeAttribute(uri, '"')}"`);
+    if (prefix === '') declarations.unshift(` xmlns="${escapeAttribute(uri, '"')}"`);
+    else declarations.push(` xmlns:${prefix}="${escapeAttribute(uri, '"')}"`);
   }
   return `<${element.qname}${declarations.join('')}/>`;
 }
@@ -270,11 +272,12 @@ export function putAttribute(
  */
 function unquoteAttValue(body: string): string {
   const first = body[0];
-  if (body.length >= 2 && (first === '"' || first === "'") && body[body.length - 1] === first) {
-    const inner = body.slice(1, -1);
-    if (!inner.includes(first)) return inner;
+  if (first !== '"' && first !== "'") return body;
+  const inner = body.slice(1, -1);
+  if (body.length < 2 || body[body.length - 1] !== first || inner.includes(first)) {
+    throw new XcapConflictError('not-xml-att-value', `the body starts with ${first} but is not one quoted XML attribute value`);
   }
-  return body;
+  return inner;
 }
 
 /** The qualified name to write a new attribute with, declaring a prefix when none is in scope. */

@@ -72,10 +72,15 @@ function checkDeclaredEncoding(document: XmlDocument): void {
   }
 }
 
+/**
+ * A whole-document body that is not XML is `not-well-formed`; an element body that
+ * is not one well-balanced element — malformed or several elements — is
+ * `not-xml-frag` (RFC 4825 §8.2.2, §11).
+ */
 function asConflict(e: unknown, kind: 'not-well-formed' | 'not-xml-frag'): unknown {
   if (!(e instanceof XmlSyntaxError)) return e;
-  if (e.message.includes('not a single element')) return new XcapConflictError('not-xml-frag', e.message);
-  return new XcapConflictError(kind === 'not-xml-frag' ? 'not-well-formed' : kind, e.message);
+  if (kind === 'not-well-formed' && e.message.includes('not a single element')) return new XcapConflictError('not-xml-frag', e.message);
+  return new XcapConflictError(kind, e.message);
 }
 
 // ---------------------------------------------------------------------------

@@ -75,7 +75,7 @@ describe('element insertion (RFC 4825 §8.2.3 examples)', () => {
   });
   test('not a single element', () => {
     assert.throws(() => put(ROOT_DOC, 'root/el3', '<el3/><el3/>'), (e: unknown) => e instanceof XcapConflictError && e.conflict === 'not-xml-frag');
-    assert.throws(() => put(ROOT_DOC, 'root/el3', '<el3>'), (e: unknown) => e instanceof XcapConflictError && e.conflict === 'not-well-formed');
+    assert.throws(() => put(ROOT_DOC, 'root/el3', '<el3>'), (e: unknown) => e instanceof XcapConflictError && e.conflict === 'not-xml-frag');
   });
 });
 

@@ -38,6 +38,11 @@ export interface AppUsage {
   /** Which trees documents may live in. */
   readonly trees: readonly Tree[];
   /**
+   * The only document names the usage allows, when it restricts them (pidf-manipulation
+   * keeps one `index` per user, RFC 4827 §9); a PUT of another name is a constraint-failure.
+   */
+  readonly documentNames?: readonly string[];
+  /**
    * The semantic constraints beyond the schema (RFC 4825 §5.4), run on a document that
    * is well-formed and schema-valid. Throws XcapConflictError (uniqueness-failure,
    * constraint-failure); returns the server-wide unique values the document claims.

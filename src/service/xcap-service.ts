@@ -179,6 +179,12 @@ export class XcapService {
     if (usage.isGenerated?.(key)) {
       throw new MethodNotAllowedError(`${usage.auid} ${key.path} is maintained by the server`, ['GET', 'HEAD']);
     }
+    if (usage.documentNames && !usage.documentNames.includes(key.path)) {
+      throw new XcapConflictError(
+        'constraint-failure',
+        `${usage.auid} keeps only documents named ${usage.documentNames.join(', ')}, not ${key.path}`,
+      );
+    }
     const kind = selector === null ? 'document' : selector.terminal === null ? 'element' : 'attribute';
     this.checkContentType(request.contentType ?? null, kind, usage);
     const text = decodeUtf8Body(request.body ?? new Uint8Array());

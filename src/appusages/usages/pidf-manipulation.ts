@@ -14,4 +14,5 @@ export const pidfManipulation: AppUsage = {
   schema: 'pidf.xsd',
   defaultDocumentName: 'index',
   trees: ['users'],
+  documentNames: ['index'],
 };

@@ -48,6 +48,12 @@ export const rlsServices: AppUsage = {
     return { field: 'rls-services/service/@uri', altValues: suggestServiceUris(claim.value) };
   },
 
+  // RFC 4826 §4.4.9: the global index holds everyone's services, so only trusted
+  // identities (administrators, e.g. the resource list server's account) may read it.
+  authorize(_requester, key, access) {
+    return key.tree === 'global' && key.path === 'index' && access === 'read' ? false : undefined;
+  },
+
   isGenerated(key) {
     return key.tree === 'global' && key.path === 'index';
   },

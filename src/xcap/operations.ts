@@ -13,7 +13,7 @@ import {
   NotFoundError,
   XcapConflictError,
 } from './errors.js';
-import { closestAncestor, elementChildren, findAttribute, matchesName, selectElements } from './select.js';
+import { applyStep, closestAncestor, elementChildren, findAttribute, matchesName, selectElements } from './select.js';
 import { formatNodeSelector, type NodeSelector, type ResolvedName } from './selector.js';
 import { escapeAttribute } from './xml/escape.js';
 import { inScopeNamespaces, parseAttributeValue, parseXmlDocument, parseXmlFragment } from './xml/parser.js';
@@ -136,7 +136,17 @@ export function putElement(
   refuseNamespaceWrite(selector);
   if (selector.terminal?.kind === 'attribute') throw new TypeError('putElement needs an element selector');
   const source = document.source;
-  const found = selectElements(document, selector.steps);
+  const lastStep = selector.steps[selector.steps.length - 1]!;
+  const parentSteps = selector.steps.slice(0, -1);
+  // RFC 4825 §8.2.1: first the parent (no match or several is no-parent), then the
+  // last step among its children decides between replacement and creation.
+  let parent: XmlElement | null = null;
+  if (parentSteps.length > 0) {
+    const parents = selectElements(document, parentSteps);
+    if (parents.length !== 1) throw noParent(document, selector);
+    parent = parents[0]!;
+  }
+  const found = applyStep(parent === null ? [document.root] : elementChildren(parent), lastStep);
   if (found.length > 1) {
     throw new XcapConflictError('cannot-insert', `the node selector selects ${found.length} elements; it must select one`);
   }
@@ -149,16 +159,11 @@ export function putElement(
     return finishInsert(next, selector, target.start, false, limits);
   }
 
-  const parentSteps = selector.steps.slice(0, -1);
-  if (parentSteps.length === 0) {
+  if (parent === null) {
     throw new XcapConflictError('cannot-insert', 'a document has exactly one root element; replace it or put the whole document');
   }
-  const parents = selectElements(document, parentSteps);
-  if (parents.length !== 1) throw noParent(document, selector);
-  const parent = parents[0]!;
   const fragment = parseFragment(bodyText, inScopeNamespaces(parent), limits);
   const text = bodyText.slice(fragment.start, fragment.end);
-  const lastStep = selector.steps[selector.steps.length - 1]!;
   if (!matchesName(fragment, lastStep.name)) {
     throw new XcapConflictError('cannot-insert', `the element <${fragment.qname}> would not be selected by the node selector's last step`);
   }
@@ -236,6 +241,10 @@ export function putAttribute(
   refuseNamespaceWrite(selector);
   const terminal = selector.terminal;
   if (terminal?.kind !== 'attribute') throw new TypeError('putAttribute needs an attribute selector');
+  // RFC 4825 §8.2.1: the parent is the element the steps select; none or several is no-parent.
+  const found = selectElements(document, selector.steps);
+  if (found.length !== 1) throw noParent(document, selector);
+  const element = found[0]!;
   let value: string;
   try {
     value = parseAttributeValue(unquoteAttValue(bodyText));
@@ -243,12 +252,6 @@ export function putAttribute(
     if (e instanceof XmlSyntaxError) throw new XcapConflictError('not-xml-att-value', e.message);
     throw e;
   }
-  const found = selectElements(document, selector.steps);
-  if (found.length > 1) {
-    throw new XcapConflictError('cannot-insert', `the node selector selects ${found.length} elements; it must select one`);
-  }
-  if (found.length === 0) throw noParent(document, selector);
-  const element = found[0]!;
   const source = document.source;
   const existing = findAttribute(element, terminal.name);
   let next: string;

@@ -21,7 +21,7 @@
  * are in no namespace; prefixes come from the URI's `xmlns()` query bindings.
  */
 import { BadRequestError } from './errors.js';
-import { isNcName } from './xml/escape.js';
+import { escapeAttribute, isNcName } from './xml/escape.js';
 import { parseAttributeValue } from './xml/parser.js';
 import { XmlSyntaxError, XML_NAMESPACE } from './xml/tree.js';
 
@@ -238,8 +238,9 @@ function formatStep(step: Step): string {
   if (step.position !== null) s += `[${step.position}]`;
   if (step.attributeTest !== null) {
     const v = step.attributeTest.value;
-    const quoted = v.includes('"') ? `'${v.replace(/&/g, '&amp;').replace(/'/g, '&apos;')}'` : `"${v.replace(/&/g, '&amp;')}"`;
-    s += `[@${formatName(step.attributeTest.name)}=${quoted.replace(/</g, '&lt;')}]`;
+    const quote = v.includes('"') && !v.includes("'") ? "'" : '"';
+    // escapeAttribute also writes tab, LF and CR as references, which AttValue normalization would turn into spaces.
+    s += `[@${formatName(step.attributeTest.name)}=${quote}${escapeAttribute(v, quote)}${quote}]`;
   }
   return s;
 }

@@ -65,13 +65,12 @@ export function parseXcapPath(relative: string): XcapUri {
 
   let rawDocument = rawPath;
   let nodeSelector: string | null = null;
-  const sep = findSeparator(rawPath);
-  if (sep >= 0) {
-    rawDocument = rawPath.slice(0, sep);
-    nodeSelector = percentDecode(rawPath.slice(sep + NODE_SELECTOR_SEPARATOR.length + 2), 'node selector');
+  const sep = SEPARATOR_SEGMENT.exec(rawPath);
+  if (sep !== null) {
+    if (sep[1] === undefined) throw new BadRequestError('the node selector after "~~" is missing');
+    rawDocument = rawPath.slice(0, sep.index);
+    nodeSelector = percentDecode(rawPath.slice(sep.index + sep[0].length), 'node selector');
     if (nodeSelector === '') throw new BadRequestError('the node selector after "~~/" is empty');
-  } else if (rawPath.endsWith(`/${NODE_SELECTOR_SEPARATOR}`)) {
-    throw new BadRequestError('the node selector after "~~" is missing');
   }
 
   const document = parseDocumentSelector(rawDocument);
@@ -79,16 +78,17 @@ export function parseXcapPath(relative: string): XcapUri {
   return { document, nodeSelector, namespaceBindings };
 }
 
-/** Index of the '/' before the `~~` segment, or -1. */
-function findSeparator(rawPath: string): number {
-  const marker = `/${NODE_SELECTOR_SEPARATOR}/`;
-  return rawPath.indexOf(marker);
-}
+/**
+ * The first `~~` path segment with the '/' before it and the one after it (group 1,
+ * absent when `~~` ends the path). RFC 4825 §6: `%7E%7E` is equivalent to `~~`.
+ */
+const SEPARATOR_SEGMENT = /\/(?:~|%7[Ee]){2}(\/|$)/;
 
 function parseDocumentSelector(raw: string): DocumentSelector {
   const segments = raw.split('/').map((s) => percentDecode(s, 'document selector'));
   const [auid, tree, ...rest] = segments;
   if (!auid) throw new NotFoundError('the URI names no application usage');
+  if (isDotSegment(auid)) throw new BadRequestError(`invalid application usage '${auid}'`);
   if (tree === undefined || tree === '') throw new NotFoundError(`the URI names no document tree below ${auid}/ (expected users or global)`);
   if (tree !== 'users' && tree !== 'global') {
     throw new NotFoundError(`unknown document tree '${tree}' (expected users or global)`);
@@ -97,18 +97,24 @@ function parseDocumentSelector(raw: string): DocumentSelector {
   if (tree === 'users') {
     const first = rest.shift();
     if (first === undefined || first === '') throw new NotFoundError('the URI names no user below users/');
+    if (isDotSegment(first)) throw new BadRequestError(`invalid XUI '${first}'`);
     xui = first;
   }
   if (rest.length === 0 || rest[rest.length - 1] === '') {
     throw new NotFoundError('the URI names a directory, not a document');
   }
   for (const segment of rest) {
-    if (segment === '' || segment === '.' || segment === '..') {
+    if (segment === '' || isDotSegment(segment)) {
       throw new BadRequestError(`invalid document path segment '${segment}'`);
     }
     if (segment.includes('/')) throw new BadRequestError('a document path segment may not contain an encoded "/"');
   }
   return { auid, tree, xui, path: rest.join('/') };
+}
+
+/** '.' and '..' (also written %2E) are removed by URI normalization, so they can name nothing. */
+function isDotSegment(segment: string): boolean {
+  return segment === '.' || segment === '..';
 }
 
 /**
@@ -236,7 +242,21 @@ function escapeXmlnsNamespace(uri: string): string {
 
 export function buildXmlnsQuery(bindings: ReadonlyMap<string, string> | Readonly<Record<string, string>>): string {
   const entries = bindings instanceof Map ? [...bindings.entries()] : Object.entries(bindings);
-  return entries.map(([p, u]) => `xmlns(${p}=${encodeWith(escapeXmlnsNamespace(u), PATH_SEGMENT_KEEP)})`).join('');
+  return entries
+    .map(([p, u]) => `xmlns(${encodeWith(p, PATH_SEGMENT_KEEP)}=${encodeWith(escapeXmlnsNamespace(u), PATH_SEGMENT_KEEP)})`)
+    .join('');
+}
+
+/**
+ * A document selector segment that no encoding can carry: '' would merge with its
+ * neighbours, '.' and '..' are removed by URI normalization (also as %2E), and `~~`
+ * (also as %7E%7E) is the node selector separator.
+ */
+function encodeDocumentSegment(segment: string, what: string): string {
+  if (segment === '' || segment === '.' || segment === '..' || segment === NODE_SELECTOR_SEPARATOR) {
+    throw new TypeError(`the ${what} ${JSON.stringify(segment)} cannot be written in an XCAP URI`);
+  }
+  return encodePathSegment(segment);
 }
 
 /** Builds the path part of an XCAP URI below the root (no leading '/'). */
@@ -246,12 +266,12 @@ export function buildXcapPath(uri: {
   namespaceBindings?: ReadonlyMap<string, string> | Readonly<Record<string, string>>;
 }): string {
   const d = uri.document;
-  const parts = [encodePathSegment(d.auid), d.tree];
+  const parts = [encodeDocumentSegment(d.auid, 'AUID'), d.tree];
   if (d.tree === 'users') {
     if (!d.xui) throw new TypeError('a users-tree document needs an XUI');
-    parts.push(encodePathSegment(d.xui));
+    parts.push(encodeDocumentSegment(d.xui, 'XUI'));
   }
-  for (const segment of d.path.split('/')) parts.push(encodePathSegment(segment));
+  for (const segment of d.path.split('/')) parts.push(encodeDocumentSegment(segment, 'document path segment'));
   let path = parts.join('/');
   if (uri.nodeSelector) path += `/${NODE_SELECTOR_SEPARATOR}/${encodeNodeSelector(uri.nodeSelector)}`;
   const query = uri.namespaceBindings ? buildXmlnsQuery(uri.namespaceBindings) : '';

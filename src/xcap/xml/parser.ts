@@ -5,9 +5,11 @@
  * DTDs are refused outright, which also rules out external entities (XXE) and entity
  * expansion attacks; only the five predefined entities and character references exist.
  *
- * The scanner works on offsets (indexOf / charCodeAt) and slices the source only for
- * names and values; values are decoded only when they contain a reference or a
- * character that normalization changes.
+ * The scanner works on offsets: native indexOf finds markup and the characters that
+ * need attention, names are matched against recently seen ones, and a value is
+ * decoded only when it holds a reference or a character that normalization changes
+ * (otherwise it is a slice of the source). Most of the cost of a large document is
+ * allocating its tree, so the nodes are kept small and their arrays exactly sized.
  */
 import {
   DEFAULT_XML_LIMITS,
@@ -65,12 +67,12 @@ const NO_DECLARATIONS: readonly XmlNamespaceDeclaration[] = Object.freeze([]);
 const NO_CHILDREN: readonly XmlNode[] = Object.freeze([]);
 
 /*
- * The numerous nodes are made by constructors rather than object literals. V8 tracks
- * literal allocation sites and, seeing a whole tree survive, allocates later trees
- * straight in the old generation, which made back-to-back parses of large documents
- * spend most of their time in the collector. Each constructor's prototype is
- * Object.prototype, so the nodes are plain objects to consumers (spread, JSON,
- * deepStrictEqual against literals).
+ * Elements, attributes and text nodes are made by constructors rather than object
+ * literals: V8 tracks literal allocation sites and, seeing whole trees survive,
+ * switches them to old-generation allocation and back, which made back-to-back
+ * parses of a 1 MB document erratic and up to three times slower. Each constructor's
+ * prototype is Object.prototype, so the nodes are still plain objects to consumers
+ * (spread, JSON, deepStrictEqual against literals).
  */
 
 interface ElementNodeConstructor {
@@ -174,6 +176,10 @@ const PREDEFINED_ENTITIES: ReadonlyMap<string, string> = new Map([
   ['quot', '"'],
 ]);
 
+/** A well-formed XML declaration in one match; group 1 or 2 is the encoding. */
+const XML_DECLARATION =
+  /<\?xml[\x20\t\r\n]+version[\x20\t\r\n]*=[\x20\t\r\n]*(?:"1\.[0-9]+"|'1\.[0-9]+')(?:[\x20\t\r\n]+encoding[\x20\t\r\n]*=[\x20\t\r\n]*(?:"([A-Za-z][A-Za-z0-9._-]*)"|'([A-Za-z][A-Za-z0-9._-]*)'))?(?:[\x20\t\r\n]+standalone[\x20\t\r\n]*=[\x20\t\r\n]*(?:"(?:yes|no)"|'(?:yes|no)'))?[\x20\t\r\n]*\?>/y;
+/** One pseudo-attribute of an XML declaration, for finding what is wrong with one. */
 const XML_DECLARATION_ITEM = /[\x20\t\r\n]+([A-Za-z]+)[\x20\t\r\n]*=[\x20\t\r\n]*(?:"([^"<]*)"|'([^'<]*)')/y;
 const XML_DECLARATION_ORDER = ['version', 'encoding', 'standalone'];
 
@@ -187,7 +193,6 @@ const CH_SPACE = 32;
 const CH_BANG = 33;
 const CH_DQUOTE = 34;
 const CH_HASH = 35;
-const CH_AMP = 38;
 const CH_SQUOTE = 39;
 const CH_SLASH = 47;
 const CH_COLON = 58;
@@ -196,11 +201,18 @@ const CH_LT = 60;
 const CH_EQ = 61;
 const CH_GT = 62;
 const CH_QUESTION = 63;
-const CH_RBRACKET = 93;
 const CH_X = 120;
 
 function isWhitespace(c: number): boolean {
   return c === CH_SPACE || c === CH_LF || c === CH_TAB || c === CH_CR;
+}
+
+/** `from.slice(start, end)`, which as a builtin call cost more than this copy for the usual handful of nodes. */
+function copyRun<T>(from: readonly T[], start: number, end: number): T[] {
+  const n = end - start;
+  const out = new Array<T>(n);
+  for (let i = 0; i < n; i++) out[i] = from[start + i]!;
+  return out;
 }
 
 function isWhitespaceOnly(s: string): boolean {
@@ -245,6 +257,9 @@ interface ScannedName {
   readonly localName: string;
 }
 
+
+const MAX_CACHED_WHITESPACE = 40;
+
 class Parser {
   private readonly src: string;
   private readonly len: number;
@@ -253,11 +268,17 @@ class Parser {
   /** Set when parsing an element body: top-level errors then say "not a single element". */
   private readonly fragment: boolean;
 
-  /** Namespace bindings in scope, innermost last; `nsTop` is the live length. */
-  private readonly nsPrefixes: string[] = ['xml'];
-  private readonly nsUris: string[] = [XML_NAMESPACE];
-  private nsTop = 1;
-  /** Binding-stack length to restore when the element at each depth closes. */
+  /**
+   * Namespace bindings in scope: for each prefix, its URIs from outermost to innermost
+   * declaration. A map rather than a scanned list, so that lookups stay constant-time
+   * however many declarations a hostile document piles up.
+   */
+  private readonly bindings = new Map<string, string[]>([['xml', [XML_NAMESPACE]]]);
+  /** The innermost default namespace declaration ('' when undeclared), kept at hand for unprefixed names. */
+  private defaultNamespace = '';
+  /** Prefixes declared by the open elements, in order, to undo as they close. */
+  private readonly declaredPrefixes: string[] = [];
+  /** `declaredPrefixes.length` when the element at each depth opened. */
   private readonly nsMarks: number[] = [];
 
   /** Offset just past the last construct parsed by a helper that returns a value. */
@@ -269,12 +290,16 @@ class Parser {
 
   /** Names of the attributes of the start tag being parsed (reused between tags). */
   private readonly attributeNames: string[] = [];
-  /** Attributes of the start tag being parsed, copied out exactly sized. */
+  /** Attributes of the start tag being parsed (reused between tags). */
   private readonly attributeScratch: MutableAttribute[] = [];
-  /** Recently scanned names by their first two characters. */
-  private readonly nameCache: (ScannedName | undefined)[] = new Array<ScannedName | undefined>(256).fill(undefined);
-  /** Recently seen whitespace-only text (indentation) by length. */
-  private readonly whitespaceCache: (string | undefined)[] = new Array<string | undefined>(65).fill(undefined);
+  /*
+   * Per parse, not shared: a slice of 13 or more characters refers to its source
+   * string in V8, so a shared cache would keep old documents alive.
+   */
+  /** Recently scanned names, by their first two characters. */
+  private readonly nameCache = new Array<ScannedName | undefined>(64);
+  /** Recently seen whitespace-only text (indentation), by length. */
+  private readonly whitespaceCache = new Array<string | undefined>(MAX_CACHED_WHITESPACE + 1);
 
   /*
    * Offsets of the next occurrence of a character at or after the last query (`len`
@@ -415,22 +440,31 @@ class Parser {
   }
 
   parseFragment(inScope: ReadonlyMap<string, string>): XmlElement {
+    const context = new Map<string, string>();
     for (const [prefix, uri] of inScope) {
-      if (prefix === 'xml' || prefix === 'xmlns') continue;
-      this.nsPrefixes.push(prefix);
-      this.nsUris.push(uri);
+      // Bindings no document could make are ignored rather than trusted.
+      if (prefix === 'xml' || prefix === 'xmlns' || (uri === '' && prefix !== '')) continue;
+      context.set(prefix, uri);
+      this.bindings.set(prefix, [uri]);
+      if (prefix === '') this.defaultNamespace = uri;
     }
-    this.nsTop = this.nsPrefixes.length;
     // Top-level rules are those of a document (an XML declaration may come first);
     // only the wording of the errors differs.
     const document = this.parseDocument();
-    if (inScope.size > 0) fragmentContexts.set(document.root, inScope);
+    if (context.size > 0) fragmentContexts.set(document.root, context);
     return document.root;
   }
 
   /** Parses `<?xml version=... encoding=... standalone=...?>`; returns the encoding. */
   private xmlDeclaration(start: number): string | null {
     const src = this.src;
+    XML_DECLARATION.lastIndex = start;
+    const whole = XML_DECLARATION.exec(src);
+    if (whole !== null) {
+      this.pos = XML_DECLARATION.lastIndex;
+      return whole[1] ?? whole[2] ?? null;
+    }
+    // Not well-formed: go through it item by item to say what is wrong.
     let p = start + 5;
     let encoding: string | null = null;
     let lastOrder = -1;
@@ -512,11 +546,12 @@ class Parser {
     const len = this.len;
     const root = this.startTag(start, null, 1);
     if (root.selfClosing) return root;
-    // Children of all open elements, innermost last; each element's run is copied out
-    // exactly sized when it closes (growing an array per element allocates far more).
+    // The children of all open elements, innermost last. An element's run is copied
+    // out exactly sized when it closes: arrays grown by push are mostly spare
+    // capacity, and the collector copies those bytes while the tree is being built.
     const nodes: XmlNode[] = [];
     let top = 0;
-    const childBases: number[] = [0, 0];
+    const childStarts: number[] = [0, 0];
     let current = root;
     let depth = 1;
     let pos = root.startTagEnd;
@@ -534,12 +569,12 @@ class Parser {
         pos = this.endTag(lt, current);
         current.endTagStart = lt;
         current.end = pos;
-        const base = childBases[depth]!;
-        if (top > base) {
-          current.children = nodes.slice(base, top);
-          top = base;
+        const first = childStarts[depth]!;
+        if (top > first) {
+          current.children = copyRun(nodes, first, top);
+          top = first;
         }
-        this.nsTop = this.nsMarks[depth]!;
+        this.undeclareNamespaces(this.nsMarks[depth]!);
         depth--;
         if (depth === 0) return root;
         current = current.parent!;
@@ -566,7 +601,7 @@ class Parser {
         pos = child.startTagEnd;
         if (!child.selfClosing) {
           current = child;
-          childBases[++depth] = top;
+          childStarts[++depth] = top;
         }
       }
     }
@@ -583,7 +618,7 @@ class Parser {
     }
     const name = this.name(start + 1, "an element name after '<'");
     const qname = name.qname;
-    const nsMark = this.nsTop;
+    const nsMark = this.declaredPrefixes.length;
     this.nsMarks[depth] = nsMark;
 
     const attributes = this.attributeScratch;
@@ -673,8 +708,7 @@ class Parser {
     const prefix = name.prefix;
     let namespace: string | null;
     if (prefix === null) {
-      const uri = this.lookupNamespace('');
-      namespace = uri === undefined || uri === '' ? null : uri;
+      namespace = this.defaultNamespace === '' ? null : this.defaultNamespace;
     } else {
       if (prefix === 'xmlns') this.fail(start + 1, `element names must not have the prefix xmlns (<${qname}>)`, 'namespace');
       const uri = this.lookupNamespace(prefix);
@@ -684,12 +718,12 @@ class Parser {
       namespace = uri;
     }
     if (hasPrefixedAttribute) this.resolveAttributePrefixes(attributes, attributeCount, qname);
-    if (selfClosing) this.nsTop = nsMark;
+    if (selfClosing) this.undeclareNamespaces(nsMark);
 
     return new ElementNode(
       name,
       namespace,
-      attributeCount === 0 ? NO_ATTRIBUTES : attributes.slice(0, attributeCount),
+      attributeCount === 0 ? NO_ATTRIBUTES : copyRun(attributes, 0, attributeCount),
       declarations ?? NO_DECLARATIONS,
       parent,
       start,
@@ -713,18 +747,32 @@ class Parser {
         this.fail(offset, `xmlns:${prefix}="" is not allowed: a prefix cannot be undeclared in Namespaces in XML 1.0`, 'namespace');
       }
     }
-    const top = this.nsTop++;
-    this.nsPrefixes[top] = prefix;
-    this.nsUris[top] = uri;
+    const uris = this.bindings.get(prefix);
+    if (uris === undefined) this.bindings.set(prefix, [uri]);
+    else uris.push(uri);
+    if (prefix === '') this.defaultNamespace = uri;
+    this.declaredPrefixes.push(prefix);
+  }
+
+  /** Drops the declarations made since `declaredPrefixes` had length `mark`. */
+  private undeclareNamespaces(mark: number): void {
+    const declared = this.declaredPrefixes;
+    while (declared.length > mark) {
+      const prefix = declared.pop()!;
+      const uris = this.bindings.get(prefix)!;
+      uris.pop();
+      if (prefix === '') this.defaultNamespace = uris.length === 0 ? '' : uris[uris.length - 1]!;
+    }
   }
 
   private lookupNamespace(prefix: string): string | undefined {
-    const prefixes = this.nsPrefixes;
-    for (let i = this.nsTop - 1; i >= 0; i--) if (prefixes[i] === prefix) return this.nsUris[i];
-    return undefined;
+    const uris = this.bindings.get(prefix);
+    return uris === undefined || uris.length === 0 ? undefined : uris[uris.length - 1];
   }
 
   private resolveAttributePrefixes(attributes: MutableAttribute[], count: number, element: string): void {
+    // Expanded names seen so far, by "localName namespace" (a local name has no space).
+    const byExpandedName = count > 16 ? new Map<string, MutableAttribute>() : null;
     for (let i = 0; i < count; i++) {
       const a = attributes[i]!;
       if (a.prefix === null) continue;
@@ -733,15 +781,23 @@ class Parser {
         this.fail(a.start, `the prefix ${a.prefix} of the attribute ${a.qname} is not bound to a namespace`, 'namespace');
       }
       a.namespace = uri;
-      for (let j = 0; j < i; j++) {
-        const b = attributes[j]!;
-        if (b.namespace === uri && b.localName === a.localName) {
-          this.fail(
-            a.start,
-            `the attributes ${b.qname} and ${a.qname} of <${element}> have the same expanded name {${uri}}${a.localName}`,
-            'namespace',
-          );
+      let clash: MutableAttribute | undefined;
+      if (byExpandedName === null) {
+        for (let j = 0; j < i && clash === undefined; j++) {
+          const b = attributes[j]!;
+          if (b.namespace === uri && b.localName === a.localName) clash = b;
         }
+      } else {
+        const key = `${a.localName} ${uri}`;
+        clash = byExpandedName.get(key);
+        byExpandedName.set(key, a);
+      }
+      if (clash !== undefined) {
+        this.fail(
+          a.start,
+          `the attributes ${clash.qname} and ${a.qname} of <${element}> have the same expanded name {${uri}}${a.localName}`,
+          'namespace',
+        );
       }
     }
   }
@@ -761,10 +817,12 @@ class Parser {
     if (!this.isNameStartCharAt(nameStart)) this.fail(nameStart, "expected an element name after '</'");
     let end = nameStart;
     while (end < this.len && this.isNameCharAt(end)) end += this.nameCharWidth(end);
-    this.fail(
-      lt,
-      `end tag </${src.slice(nameStart, end)}> does not match start tag <${expected}> at ${describePosition(src, open.start)}`,
-    );
+    const name = src.slice(nameStart, end);
+    if (name === expected) {
+      while (isWhitespace(src.charCodeAt(end))) end++;
+      this.fail(end, `expected '>' to close the end tag </${expected}>`);
+    }
+    this.fail(lt, `end tag </${name}> does not match start tag <${expected}> at ${describePosition(src, open.start)}`);
   }
 
   // ---- names ----------------------------------------------------------------------
@@ -772,7 +830,7 @@ class Parser {
   /** Scans the QName at `pos`, reusing a recent identical name; leaves its end in `pos`. */
   private name(pos: number, expected: string): ScannedName {
     const src = this.src;
-    const slot = (src.charCodeAt(pos) * 7 + src.charCodeAt(pos + 1)) & 255;
+    const slot = (src.charCodeAt(pos) * 7 + src.charCodeAt(pos + 1)) & 63;
     const cached = this.nameCache[slot];
     if (cached !== undefined) {
       const end = pos + cached.qname.length;
@@ -885,7 +943,7 @@ class Parser {
       value = this.src.slice(start, end);
       const length = end - start;
       // Indentation repeats throughout a document: keep one copy of each run.
-      if (length <= 64) {
+      if (length <= MAX_CACHED_WHITESPACE) {
         const cached = this.whitespaceCache[length];
         if (cached === value) value = cached;
         else if (isWhitespaceOnly(value)) this.whitespaceCache[length] = value;

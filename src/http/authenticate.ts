@@ -43,6 +43,8 @@ interface CheckResult {
   readonly authenticationInfo?: string;
 }
 
+const REALM_CACHE_MS = 30_000;
+
 export const DEFAULT_IDENTITY_HEADERS = ['x-xcap-asserted-identity', 'x-3gpp-asserted-identity', 'x-3gpp-intended-identity'];
 
 export class Authenticator {
@@ -81,6 +83,29 @@ export class Authenticator {
   }
 
   /**
+   * The realm for a request. A request that names no user (the global tree) can only
+   * be answered in a realm the users' password digests were made for: when the host
+   * gives none of those, and all users share one realm, that one is used.
+   */
+  private async requestRealm(xui: string | null, host: string | undefined): Promise<string> {
+    const realm = this.realmFor(xui, host);
+    if (xui || this.options.realm || this.options.defaultRealm) return realm;
+    const known = await this.knownRealms();
+    if (known.has(realm) || known.size !== 1) return realm;
+    return [...known][0]!;
+  }
+
+  private realmCache: { readonly at: number; readonly realms: Set<string> } | null = null;
+
+  private async knownRealms(): Promise<Set<string>> {
+    const now = Date.now();
+    if (this.realmCache && now - this.realmCache.at < REALM_CACHE_MS) return this.realmCache.realms;
+    const realms = new Set((await this.options.storage.listUsers()).map((u) => u.realm));
+    this.realmCache = { at: now, realms };
+    return realms;
+  }
+
+  /**
    * @param xui the XUI the request URI names, if any: it picks the realm and
    *   completes a bare username with its domain.
    */
@@ -96,7 +121,7 @@ export class Authenticator {
       const seconds = Math.max(1, Math.ceil(this.limiter.retryAfterMs(client) / 1000));
       return { ok: false, status: 429, headers: { 'Retry-After': String(seconds) }, message: 'too many failed authentication attempts; try again later' };
     }
-    const realm = this.realmFor(xui, req.headers.host);
+    const realm = await this.requestRealm(xui, req.headers.host);
     const header = req.headers.authorization;
     const result = this.options.mode === 'digest' ? await this.checkDigest(req, header, realm, xui) : await this.checkBasic(header, realm, xui);
     if (result.user) {

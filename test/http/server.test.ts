@@ -245,3 +245,21 @@ describe('xcapd over HTTP (digest auth)', () => {
     assert.equal((await rawRequest(server.origin, { path, headers: { Authorization: session.authorize('GET', path) } })).status, 401);
   });
 });
+
+describe('digest realm for the global tree', () => {
+  test('with one user domain, global-tree requests are challenged in that realm', async () => {
+    const server = await startTestServer({ auth: 'digest' });
+    try {
+      const path = '/xcap-root/xcap-caps/global/index';
+      const first = await rawRequest(server.origin, { path });
+      assert.equal(first.status, 401);
+      const list = first.headersDistinct['www-authenticate'] ?? [];
+      assert.match(list[0]!, /realm="example.com"/);
+      const session = new DigestClientSession(list, { username: 'alice', password: 'alice-secret' });
+      const r = await rawRequest(server.origin, { path, headers: { Authorization: session.authorize('GET', path) } });
+      assert.equal(r.status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+});

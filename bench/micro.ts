@@ -1,0 +1,149 @@
+/**
+ * In-process timings of the XCAP core on the 2 KB and the 10,000-entry document:
+ * the full element-replace cycle (parse, select, replace, serialize) that issue 2
+ * sets targets for, and its parts on their own.
+ */
+import { SchemaValidator } from '../src/appusages/schema-validator.js';
+import { getNode, parseDocumentBody, putElement } from '../src/xcap/operations.js';
+import { parseNodeSelector, type NodeSelector } from '../src/xcap/selector.js';
+import { percentDecode } from '../src/xcap/uri.js';
+import {
+  entrySelector,
+  largeDocument,
+  replacementEntryBody,
+  RESOURCE_LISTS_NS,
+  SELECTED_ENTRY_URI,
+  smallDocument,
+} from './documents.js';
+
+export interface MicroResult {
+  readonly name: string;
+  readonly document: string;
+  readonly bytes: number;
+  /** Median of the samples, in milliseconds per operation. */
+  readonly medianMs: number;
+  readonly p90Ms: number;
+  readonly samples: number;
+  /** Operations timed together in one sample (small inputs are below the timer's resolution one by one). */
+  readonly batch: number;
+  readonly targetMs: number | null;
+}
+
+interface Sized {
+  readonly label: string;
+  readonly text: string;
+  readonly batch: number;
+  readonly samples: number;
+  readonly cycleTargetMs: number;
+  /** The entry the replace selects: for the large document, one near the end, the worst case for select. */
+  readonly entryUri: string;
+}
+
+function selectorFor(uri: string): NodeSelector {
+  // The URI form minus the `/~~/`, decoded as the HTTP layer would hand it over.
+  const text = percentDecode(entrySelector(uri).slice('/~~/'.length), 'node selector');
+  return parseNodeSelector(text, { defaultNamespace: RESOURCE_LISTS_NS, bindings: new Map() });
+}
+
+/**
+ * Median time of `run` over samples of `batch` calls each. `prepare` makes each call's
+ * input outside the timed region (a freshly parsed document, say: the parser
+ * computes some things lazily, so reusing one parsed document would time a warm
+ * cache). Sampling is time-bounded so one slow case cannot stall the bench.
+ */
+function measure<I>(
+  prepare: () => I,
+  run: (input: I) => unknown,
+  batch: number,
+  samples: number,
+  maxMs: number,
+): { median: number; p90: number; samples: number } {
+  const inputs: I[] = new Array<I>(batch);
+  const fill = () => {
+    for (let j = 0; j < batch; j++) inputs[j] = prepare();
+  };
+  const warmup = Math.max(3, Math.ceil(samples / 5));
+  for (let i = 0; i < warmup; i++) {
+    fill();
+    for (let j = 0; j < batch; j++) run(inputs[j]!);
+  }
+  const times: number[] = [];
+  const deadline = performance.now() + maxMs;
+  for (let i = 0; i < samples && (i < 5 || performance.now() < deadline); i++) {
+    fill();
+    const t0 = process.hrtime.bigint();
+    for (let j = 0; j < batch; j++) run(inputs[j]!);
+    times.push(Number(process.hrtime.bigint() - t0) / 1e6 / batch);
+  }
+  times.sort((a, b) => a - b);
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))]!;
+  return { median: at(0.5), p90: at(0.9), samples: times.length };
+}
+
+export function runMicroBenchmarks(options: { maxMsPerCase?: number } = {}): MicroResult[] {
+  const maxMs = options.maxMsPerCase ?? 1500;
+  const validator = SchemaValidator.load('resource-lists.xsd');
+  const sizes: Sized[] = [
+    { label: '2 KB', text: smallDocument(), batch: 100, samples: 300, cycleTargetMs: 0.1, entryUri: SELECTED_ENTRY_URI },
+    { label: '10,000 entries', text: largeDocument(), batch: 1, samples: 60, cycleTargetMs: 15, entryUri: 'sip:contact9990@example.com' },
+  ];
+  const results: MicroResult[] = [];
+  for (const size of sizes) {
+    const rawSelector = percentDecode(entrySelector(size.entryUri).slice('/~~/'.length), 'node selector');
+    const selector = selectorFor(size.entryUri);
+    const body = replacementEntryBody(size.entryUri);
+    // A wrong answer must not pass for a fast one.
+    const check = putElement(parseDocumentBody(size.text), selector, body);
+    if (check.created || !check.source.includes(body)) throw new Error(`micro-benchmark: the replace on the ${size.label} document did not replace`);
+    if (validator.validate(size.text).length > 0) throw new Error(`micro-benchmark: the ${size.label} document is not valid`);
+
+    const none = (): null => null;
+    const fresh = () => parseDocumentBody(size.text);
+    const cases: { name: string; prepare: () => unknown; run: (input: never) => unknown; targetMs: number | null }[] = [
+      {
+        name: 'parse + select + replace + serialize',
+        prepare: none,
+        run: () => {
+          const document = parseDocumentBody(size.text);
+          const s = parseNodeSelector(rawSelector, { defaultNamespace: RESOURCE_LISTS_NS, bindings: new Map() });
+          return putElement(document, s, body).source;
+        },
+        targetMs: size.cycleTargetMs,
+      },
+      { name: 'parse', prepare: none, run: () => parseDocumentBody(size.text), targetMs: null },
+      {
+        name: 'putElement (fresh parse, untimed)',
+        prepare: fresh,
+        run: (document: ReturnType<typeof fresh>) => putElement(document, selector, body),
+        targetMs: null,
+      },
+      {
+        name: 'getNode (fresh parse, untimed)',
+        prepare: fresh,
+        run: (document: ReturnType<typeof fresh>) => getNode(document, selector).body,
+        targetMs: null,
+      },
+      { name: 'schema validation', prepare: none, run: () => validator.validate(size.text), targetMs: null },
+      {
+        name: 'write path: cycle + schema validation',
+        prepare: none,
+        run: () => validator.validate(putElement(parseDocumentBody(size.text), selector, body).source),
+        targetMs: null,
+      },
+    ];
+    for (const c of cases) {
+      const m = measure(c.prepare, c.run as (input: unknown) => unknown, size.batch, size.samples, maxMs);
+      results.push({
+        name: c.name,
+        document: size.label,
+        bytes: Buffer.byteLength(size.text),
+        medianMs: m.median,
+        p90Ms: m.p90,
+        samples: m.samples,
+        batch: size.batch,
+        targetMs: c.targetMs,
+      });
+    }
+  }
+  return results;
+}

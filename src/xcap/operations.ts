@@ -14,12 +14,13 @@ import {
   XcapConflictError,
 } from './errors.js';
 import { applyStep, closestAncestor, elementChildren, findAttribute, matchesName, selectElements } from './select.js';
-import { formatNodeSelector, type NodeSelector, type ResolvedName } from './selector.js';
+import { formatNodeSelector, type NodeSelector, type ResolvedName, type Step } from './selector.js';
 import { escapeAttribute } from './xml/escape.js';
 import { inScopeNamespaces, parseAttributeValue, parseXmlDocument, parseXmlFragment } from './xml/parser.js';
 import {
   XmlSyntaxError,
   XML_NAMESPACE,
+  type XmlAttribute,
   type XmlDocument,
   type XmlElement,
   type XmlParseLimits,
@@ -155,8 +156,9 @@ export function putElement(
     const target = found[0]!;
     const fragment = parseFragment(bodyText, target.parent ? inScopeNamespaces(target.parent) : new Map(), limits);
     const text = bodyText.slice(fragment.start, fragment.end);
-    const next = splice(source, target.start, target.end, text);
-    return finishInsert(next, selector, target.start, false, limits);
+    const siblings = target.parent ? elementChildren(target.parent) : [document.root];
+    requireSelected(siblings.map((c) => (c === target ? fragment : c)), lastStep, fragment, 'cannot-insert');
+    return editResult(splice(source, target.start, target.end, text), false, limits);
   }
 
   if (parent === null) {
@@ -171,8 +173,8 @@ export function putElement(
     if ((lastStep.position ?? 1) !== 1) {
       throw new XcapConflictError('cannot-insert', `the parent has no children, so position ${lastStep.position} cannot be filled`);
     }
-    const { next, elementStart } = putIntoEmptyElementTag(source, parent, text);
-    return finishInsert(next, selector, elementStart, true, limits);
+    requireSelected([fragment], lastStep, fragment, 'cannot-insert');
+    return editResult(putIntoEmptyElementTag(source, parent, text), true, limits);
   }
   const at = insertionPoint(parent, lastStep.name, lastStep.position);
   if (at === null) {
@@ -181,7 +183,10 @@ export function putElement(
       `position ${lastStep.position} cannot be filled: the parent has fewer than ${(lastStep.position ?? 1) - 1} such children`,
     );
   }
-  return finishInsert(splice(source, at, at, text), selector, at, true, limits);
+  const children = elementChildren(parent);
+  const index = children.filter((c) => c.start < at).length;
+  requireSelected([...children.slice(0, index), fragment, ...children.slice(index)], lastStep, fragment, 'cannot-insert');
+  return editResult(splice(source, at, at, text), true, limits);
 }
 
 /**
@@ -205,30 +210,57 @@ function insertionPoint(parent: XmlElement, name: ResolvedName | null, position:
   return previous ? previous.end : null;
 }
 
-function finishInsert(
-  next: string,
-  selector: NodeSelector,
-  elementStart: number,
-  created: boolean,
-  limits: Partial<XmlParseLimits> | undefined,
-): EditResult {
-  const document = reparse(next, limits);
-  const selected = selectElements(document, selector.steps);
-  if (selected.length !== 1 || selected[0]!.start !== elementStart) {
-    throw new XcapConflictError(
-      'cannot-insert',
-      'after this change the request URI would not select the element in the body (RFC 4825 §8.2.3)',
-    );
-  }
-  return { source: next, document, created };
+/**
+ * The idempotency checks (RFC 4825 §8.2.3, §8.2.4, §8.3) without parsing the result:
+ * an edit inside one parent changes neither that parent nor its ancestors, so what
+ * the URI selects afterwards is what the last step selects among the parent's
+ * children as they will be. `expected` is the node that must be selected (null:
+ * nothing may be).
+ */
+function requireSelected(
+  childrenAfter: readonly XmlElement[],
+  lastStep: Step,
+  expected: XmlElement | null,
+  conflict: 'cannot-insert' | 'cannot-delete',
+): void {
+  const selected = applyStep(childrenAfter, lastStep);
+  const ok = expected === null ? selected.length === 0 : selected.length === 1 && selected[0] === expected;
+  if (ok) return;
+  throw conflict === 'cannot-insert'
+    ? new XcapConflictError('cannot-insert', 'after this change the request URI would not select the node in the body (RFC 4825 §8.2.3)')
+    : new XcapConflictError(
+        'cannot-delete',
+        'after this deletion the request URI would still select a node (RFC 4825 §8.3); delete it by a selector that names it uniquely',
+      );
+}
+
+/** The same element with other attributes, standing in for it in the checks above. */
+function withAttributes(element: XmlElement, attributes: readonly XmlAttribute[]): XmlElement {
+  return { ...element, attributes };
+}
+
+function siblingsOf(document: XmlDocument, element: XmlElement): XmlElement[] {
+  return element.parent ? elementChildren(element.parent) : [document.root];
+}
+
+/** The edited document; parsed only when someone needs its tree (validation, constraints). */
+function editResult(source: string, created: boolean, limits: Partial<XmlParseLimits> | undefined): EditResult {
+  let parsed: XmlDocument | undefined;
+  return {
+    source,
+    created,
+    get document(): XmlDocument {
+      parsed ??= reparse(source, limits);
+      return parsed;
+    },
+  };
 }
 
 /** A child for an empty-element tag: `<list/>` becomes `<list>` + child + `</list>`. */
-function putIntoEmptyElementTag(source: string, parent: XmlElement, text: string): { next: string; elementStart: number } {
+function putIntoEmptyElementTag(source: string, parent: XmlElement, text: string): string {
   const tagClose = source.lastIndexOf('/', parent.end - 1);
   const head = source.slice(parent.start, tagClose).replace(/\s+$/, '');
-  const replacement = `${head}>${text}</${parent.qname}>`;
-  return { next: splice(source, parent.start, parent.end, replacement), elementStart: parent.start + head.length + 1 };
+  return splice(source, parent.start, parent.end, `${head}>${text}</${parent.qname}>`);
 }
 
 /** PUT of an attribute (RFC 4825 §8.2.4): sets or creates it on the selected element. */
@@ -255,23 +287,33 @@ export function putAttribute(
   const source = document.source;
   const existing = findAttribute(element, terminal.name);
   let next: string;
+  let attributes: XmlAttribute[];
   if (existing) {
     next = splice(source, existing.valueStart, existing.valueEnd, escapeAttribute(value, existing.quote));
+    attributes = element.attributes.map((a) => (a === existing ? { ...a, value } : a));
   } else {
     const name = attributeQName(element, terminal.name);
     const insertAt = endOfAttributes(source, element);
     next = splice(source, insertAt, insertAt, ` ${name.declaration}${name.qname}="${escapeAttribute(value, '"')}"`);
+    attributes = [...element.attributes, { ...syntheticAttribute(terminal.name), value }];
   }
-  const result = reparse(next, limits);
-  const after = selectElements(result, selector.steps);
-  const attribute = after.length === 1 ? findAttribute(after[0]!, terminal.name) : undefined;
-  if (!attribute || attribute.value !== value) {
-    throw new XcapConflictError(
+  const changed = withAttributes(element, attributes);
+  try {
+    requireSelected(
+      siblingsOf(document, element).map((c) => (c === element ? changed : c)),
+      selector.steps[selector.steps.length - 1]!,
+      changed,
       'cannot-insert',
-      'after this change the request URI would not select the attribute (RFC 4825 §8.2.4)',
     );
+  } catch {
+    throw new XcapConflictError('cannot-insert', 'after this change the request URI would not select the attribute (RFC 4825 §8.2.4)');
   }
-  return { source: next, document: result, created: !existing };
+  return editResult(next, !existing, limits);
+}
+
+/** A new attribute's name for the checks; its offsets are never used. */
+function syntheticAttribute(name: ResolvedName): XmlAttribute {
+  return { qname: name.localName, prefix: name.prefix, localName: name.localName, namespace: name.namespace, value: '', start: 0, end: 0, valueStart: 0, valueEnd: 0, quote: '"' };
 }
 
 /**
@@ -321,32 +363,21 @@ export function deleteNode(document: XmlDocument, selector: NodeSelector, limits
   refuseNamespaceWrite(selector);
   const element = selectOne(document, selector);
   const source = document.source;
-  let next: string;
   if (selector.terminal?.kind === 'attribute') {
     const attribute = findAttribute(element, selector.terminal.name);
     if (!attribute) throw new NotFoundError(`the element has no attribute ${formatName(selector.terminal.name)}`);
     let from = attribute.start;
     while (from > 0 && isXmlSpace(source.charCodeAt(from - 1))) from--;
-    next = splice(source, from, attribute.end, '');
-  } else {
-    if (element.parent === null) {
-      throw new XcapConflictError('cannot-delete', 'the root element cannot be deleted; delete the document instead');
-    }
-    next = splice(source, element.start, element.end, '');
+    // Only this element could be selected (its siblings do not change), and it no
+    // longer has the attribute: the URI selects nothing afterwards.
+    return editResult(splice(source, from, attribute.end, ''), false, limits);
   }
-  const result = reparse(next, limits);
-  const remaining = selectElements(result, selector.steps);
-  const stillSelected =
-    selector.terminal?.kind === 'attribute'
-      ? remaining.length === 1 && findAttribute(remaining[0]!, selector.terminal.name) !== undefined
-      : remaining.length > 0;
-  if (stillSelected) {
-    throw new XcapConflictError(
-      'cannot-delete',
-      'after this deletion the request URI would still select a node (RFC 4825 §8.3); delete it by a selector that names it uniquely',
-    );
+  if (element.parent === null) {
+    throw new XcapConflictError('cannot-delete', 'the root element cannot be deleted; delete the document instead');
   }
-  return { source: next, document: result, created: false };
+  const childrenAfter = siblingsOf(document, element).filter((c) => c !== element);
+  requireSelected(childrenAfter, selector.steps[selector.steps.length - 1]!, null, 'cannot-delete');
+  return editResult(splice(source, element.start, element.end, ''), false, limits);
 }
 
 // ---------------------------------------------------------------------------

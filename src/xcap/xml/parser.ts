@@ -165,8 +165,31 @@ const TextNode = function (this: { -readonly [K in keyof XmlText]: XmlText[K] },
 } as unknown as TextNodeConstructor;
 TextNode.prototype = Object.prototype;
 
-/** Code units that are not XML Chars, plus every surrogate (pairs are checked separately). */
-const SUSPECT_CHARACTER = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/g;
+/** Code units that are never XML Chars (surrogates are checked for pairing separately). */
+const NON_CHARACTER = /[\x00-\x08\x0B\x0C\x0E-\x1F\uFFFE\uFFFF]/;
+
+const nativeIsWellFormed = (String.prototype as { isWellFormed?: (this: string) => boolean }).isWellFormed;
+
+/** Whether `s` has no unpaired surrogate; native where available (one pass, no work for Latin-1 strings). */
+function isWellFormed(s: string): boolean {
+  return nativeIsWellFormed === undefined ? firstUnpairedSurrogate(s) < 0 : nativeIsWellFormed.call(s);
+}
+
+function firstUnpairedSurrogate(s: string): number {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0xd800 || c > 0xdfff) continue;
+    if (c <= 0xdbff) {
+      const next = s.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        i++;
+        continue;
+      }
+    }
+    return i;
+  }
+  return -1;
+}
 
 const PREDEFINED_ENTITIES: ReadonlyMap<string, string> = new Map([
   ['lt', '<'],
@@ -335,31 +358,29 @@ class Parser {
     throw new XmlSyntaxError(`${describePosition(this.src, offset)}: ${message}`, offset, reason);
   }
 
-  /** Fails for a top-level problem, worded for documents or for element bodies. */
+  /**
+   * Fails for a top-level problem, worded for documents or for element bodies. The
+   * latter start with "not a single element:", which callers map to RFC 4825
+   * not-xml-frag, so their position goes last.
+   */
   private failTopLevel(offset: number, documentMessage: string, fragmentMessage: string): never {
-    this.fail(offset, this.fragment ? `not a single element: ${fragmentMessage}` : documentMessage);
+    if (!this.fragment) this.fail(offset, documentMessage);
+    throw new XmlSyntaxError(
+      `not a single element: ${fragmentMessage} (${describePosition(this.src, offset)})`,
+      offset,
+      'syntax',
+    );
   }
 
-  /** One native pass over the whole text, so that no scanner below has to check characters. */
+  /** Native passes over the whole text, so that no scanner below has to check characters. */
   private checkCharacters(): void {
     const src = this.src;
-    SUSPECT_CHARACTER.lastIndex = 0;
-    let match: RegExpExecArray | null;
-    while ((match = SUSPECT_CHARACTER.exec(src)) !== null) {
-      const i = match.index;
-      const c = src.charCodeAt(i);
-      if (c >= 0xd800 && c <= 0xdbff) {
-        const next = src.charCodeAt(i + 1);
-        if (next >= 0xdc00 && next <= 0xdfff) {
-          SUSPECT_CHARACTER.lastIndex = i + 2;
-          continue;
-        }
-      }
-      SUSPECT_CHARACTER.lastIndex = 0;
-      const what =
-        c >= 0xd800 && c <= 0xdfff ? `unpaired surrogate ${describeCodeUnit(c)}` : `character ${describeCodeUnit(c)}`;
-      this.fail(i, `${what} is not allowed in XML`);
-    }
+    const control = src.search(NON_CHARACTER);
+    const surrogate = isWellFormed(src) ? -1 : firstUnpairedSurrogate(src);
+    if (control < 0 && surrogate < 0) return;
+    const at = surrogate < 0 || (control >= 0 && control < surrogate) ? control : surrogate;
+    const code = describeCodeUnit(src.charCodeAt(at));
+    this.fail(at, `${at === surrogate ? `unpaired surrogate ${code}` : `character ${code}`} is not allowed in XML`);
   }
 
   // ---- next-occurrence caches -------------------------------------------------------

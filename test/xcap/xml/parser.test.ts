@@ -541,6 +541,10 @@ describe('parseXmlDocument: well-formedness errors', () => {
     rejects('<a>\uDE00\uD83D</a>', 'syntax', /unpaired surrogate U\+DE00/);
     rejects('<a x="\uD83D"/>', 'syntax', /unpaired surrogate/);
     assert.equal(text(child(parseXmlDocument('<a>\uD83D\uDE00</a>').root, 0)), '😀');
+    // The first offending character is the one reported.
+    rejects('<a>\uD800\u0001</a>', 'syntax', /^line 1, column 4: unpaired surrogate U\+D800/);
+    rejects('<a>\u0001\uD800</a>', 'syntax', /^line 1, column 4: character U\+0001/);
+    assert.equal(text(child(parseXmlDocument(`<a>${'😀'.repeat(1000)}</a>`).root, 0)).length, 2000);
   });
 
   test(']]> is not allowed in text', () => {
@@ -725,15 +729,22 @@ describe('parseXmlFragment', () => {
     assert.equal(inScopeNamespaces(childElement(e, 0)).has(''), false);
   });
 
-  test('not a single element', () => {
+  test('not a single element: the message starts so, the position comes last', () => {
     const frag = (s: string) => parseXmlFragment(s, scope);
-    rejects('<a/><b/>', 'syntax', /^line 1, column 5: not a single element: more than one top-level element/, frag);
-    rejects('just text', 'syntax', /not a single element: text outside the element/, frag);
-    rejects('<a/> trailing', 'syntax', /not a single element: text outside the element/, frag);
-    rejects('x<a/>', 'syntax', /not a single element: text outside the element/, frag);
-    rejects('', 'syntax', /not a single element: no element found/, frag);
-    rejects(' <!-- c --> ', 'syntax', /not a single element: no element found/, frag);
-    rejects('<![CDATA[x]]>', 'syntax', /not a single element: CDATA section/, frag);
+    const notSingle = (source: string, detail: RegExp): XmlSyntaxError => {
+      const error = rejects(source, 'syntax', /^not a single element: /, frag, false);
+      assert.match(error.message, detail);
+      return error;
+    };
+    const two = notSingle('<a/><b/>', /^not a single element: more than one top-level element \(line 1, column 5\)$/);
+    assert.equal(two.offset, 4);
+    notSingle('just text', /text outside the element/);
+    notSingle('<a/> trailing', /text outside the element \(line 1, column 6\)/);
+    notSingle('x<a/>', /text outside the element/);
+    notSingle('', /no element found/);
+    notSingle(' <!-- c --> ', /no element found/);
+    notSingle('<![CDATA[x]]>', /CDATA section outside the element/);
+    notSingle('<a/>\n<!-- ok -->\n<b/>', /more than one top-level element \(line 3, column 1\)/);
   });
 
   test('other errors keep their own message', () => {

@@ -33,6 +33,66 @@ export interface ServerConfig {
   digestSecret: string;
   /** Seconds a Digest nonce stays valid. */
   nonceLifetime: number;
+  /**
+   * Where Snom phones' root-less URLs (`[<auid>/]users/<xui>/<document>`) are
+   * answered: '/' for the whole server, a path such as '/phones', or 'off'.
+   */
+  phonePath: string;
+  /** The application usage those phone URLs are answered from. */
+  phoneAuid: string;
+  /** PostgreSQL: most pooled connections per node. */
+  databasePool: number;
+  /** The SIP server's user database (postgres:// or mysql:// URL); empty: xcapd's own users. */
+  userDatabase: string;
+  /** The subscriber table in `userDatabase` (`schema.table` accepted). */
+  userTable: string;
+  /** `role=column` overrides (roles username, domain, ha1, ha1b, ha1Sha256); `ha1b=` for a column the table lacks. */
+  userColumns: string[];
+  /** The clear-text password column of `userTable`; '' or 'none' when passwords are kept only hashed. */
+  userPasswordColumn: string;
+  /** Users of `userDatabase` who are xcapd administrators. */
+  userAdmins: string[];
+  // --- presence integration and change notifications (src/notify/) ---
+  /** The absolute XCAP root written in xcap-diff documents; empty: the server's own URL. */
+  publicRoot: string;
+  /** Milliseconds a user's changes are collected before a notifier sends them. */
+  notifyBatchMs: number;
+  /** Attempts per notification (the first included) before it is given up. */
+  notifyAttempts: number;
+  /** Milliseconds each notification attempt may take. */
+  notifyTimeoutMs: number;
+  /** The application usages whose changes are told to the presence server. */
+  presenceAuids: string[];
+  /** Kamailio JSON-RPC URL (jsonrpcs over xhttp), e.g. http://127.0.0.1:5060/RPC; empty: off. */
+  kamailioRpcUrl: string;
+  /** presence.refreshWatchers and/or presence.updateWatchers, called in this order. */
+  kamailioRpcMethods: string[];
+  /** A Kamailio route that re-fetches the changed document, with {xui} {user} {domain} {auid} {document} {uri}; empty: none. */
+  kamailioRefetchUrl: string;
+  /** OpenSIPS MI URL (mi_http, JSON-RPC), e.g. http://127.0.0.1:8888/mi; empty: off. */
+  opensipsMiUrl: string;
+  /** The MI command: refresh_watchers (3.x) or presence:refresh_watchers. */
+  opensipsMiCommand: string;
+  /** Outbound proxy for PUBLISH of xcap-diff (udp:host:port, tcp:host:port or sip:host:port;transport=tcp); empty: off. */
+  sipPublishProxy: string;
+  /** URL that receives every change as an xcap-diff POST; empty: off. */
+  webhookUrl: string;
+  /** Shared secret for the webhook's X-Xcapd-Signature; empty: unsigned. */
+  webhookSecret: string;
+  /** Change feed events kept for clients that reconnect with Last-Event-ID. */
+  feedHistory: number;
+  /** Seconds between heartbeat comments on a change feed stream. */
+  feedHeartbeat: number;
+  /** host:port where xcapd answers SIP SUBSCRIBE for xcap-diff over UDP and TCP; empty: off. */
+  sipListen: string;
+  /** host[:port] written in Via and Contact when it differs from sipListen (NAT, 0.0.0.0). */
+  sipAdvertise: string;
+  /** digest (subscribers authenticate) or none (the From / P-Asserted-Identity user is believed). */
+  sipAuth: string;
+  /** Longest xcap-diff subscription granted, in seconds. */
+  sipMaxExpires: number;
+  /** Shortest time between two NOTIFYs of one subscription, in seconds (RFC 5875 §4.10 suggests 5). */
+  sipNotifyInterval: number;
 }
 
 export const DEFAULT_CONFIG: ServerConfig = {
@@ -49,6 +109,34 @@ export const DEFAULT_CONFIG: ServerConfig = {
   trustedProxies: [],
   digestSecret: '',
   nonceLifetime: 300,
+  phonePath: '/',
+  phoneAuid: 'com.counterpath.tbook',
+  databasePool: 10,
+  userDatabase: '',
+  userTable: 'subscriber',
+  userColumns: [],
+  userPasswordColumn: 'password',
+  userAdmins: [],
+  publicRoot: '',
+  notifyBatchMs: 200,
+  notifyAttempts: 5,
+  notifyTimeoutMs: 5000,
+  presenceAuids: ['pres-rules', 'org.openmobilealliance.pres-rules', 'pidf-manipulation'],
+  kamailioRpcUrl: '',
+  kamailioRpcMethods: ['presence.refreshWatchers'],
+  kamailioRefetchUrl: '',
+  opensipsMiUrl: '',
+  opensipsMiCommand: 'refresh_watchers',
+  sipPublishProxy: '',
+  webhookUrl: '',
+  webhookSecret: '',
+  feedHistory: 1000,
+  feedHeartbeat: 15,
+  sipListen: '',
+  sipAdvertise: '',
+  sipAuth: 'digest',
+  sipMaxExpires: 3600,
+  sipNotifyInterval: 5,
 };
 
 type Key = keyof ServerConfig;
@@ -80,6 +168,13 @@ function coerce<K extends Key>(key: K, raw: unknown, source: string): ServerConf
   }
   if (key === 'auth' && !['digest', 'basic', 'none'].includes(value as string)) fail(`must be digest, basic or none, not ${JSON.stringify(raw)}`);
   if (key === 'listen') parseListen(value as string, source);
+  if (key === 'sipListen' && value !== '') parseListen(value as string, source);
+  if (key === 'sipAuth' && !['digest', 'none'].includes(value as string)) fail(`must be digest or none, not ${JSON.stringify(raw)}`);
+  if (key === 'kamailioRpcMethods' && (value as string[]).some((m) => !['presence.refreshWatchers', 'presence.updateWatchers'].includes(m))) {
+    fail(`may list only presence.refreshWatchers and presence.updateWatchers, not ${JSON.stringify(raw)}`);
+  }
+  if (key === 'databasePool' && !Number.isSafeInteger(value)) fail(`must be a whole number, not ${JSON.stringify(raw)}`);
+  if (key === 'phonePath' && value !== 'off' && !(value as string).startsWith('/')) fail(`must be 'off' or a path starting with '/', not ${JSON.stringify(raw)}`);
   return value as ServerConfig[K];
 }
 

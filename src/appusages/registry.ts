@@ -4,6 +4,7 @@
  */
 import type { AppUsage } from './types.js';
 import { omaPresRules } from './usages/oma-pres-rules.js';
+import { phonebook } from './usages/phonebook.js';
 import { pidfManipulation } from './usages/pidf-manipulation.js';
 import { presContent } from './usages/pres-content.js';
 import { presRules } from './usages/pres-rules.js';
@@ -21,6 +22,7 @@ export const builtInAppUsages: readonly AppUsage[] = [
   pidfManipulation,
   xcapDirectory,
   presContent,
+  phonebook,
 ];
 
 export class AppUsageRegistry {

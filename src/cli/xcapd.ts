@@ -6,9 +6,13 @@ import { Command, CommanderError, Option } from 'commander';
 import { pino } from 'pino';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type ServerConfig } from '../config.js';
 import { startXcapServer } from '../http/server.js';
+import { Notifications } from '../notify/setup.js';
 import { openStorage } from '../storage/open.js';
 import type { Storage } from '../storage/types.js';
 import { createUserRecord, UserCommandError } from './users.js';
+import { registerPhonebookCommands } from '../phonebook/cli.js';
+import { registerDataCommands } from './data-commands.js';
+import { openSubscriberDirectory, subscriberOptionsFromConfig } from '../auth/subscriber-directory.js';
 import { InvalidUserIdError, normalizeUserId } from '../auth/user-id.js';
 
 interface ServeFlags {
@@ -21,10 +25,12 @@ interface ServeFlags {
   tlsKey?: string;
   config?: string;
   logLevel?: string;
+  phonePath?: string;
+  phoneAuid?: string;
 }
 
 function databaseOption(): Option {
-  return new Option('--database <file>', 'SQLite database file (env XCAPD_DATABASE)');
+  return new Option('--database <file|url>', 'SQLite database file or postgres:// URL (env XCAPD_DATABASE)');
 }
 
 function configOption(): Option {
@@ -39,7 +45,7 @@ function configFrom(flags: ServeFlags): ServerConfig {
 
 async function withStorage<T>(flags: ServeFlags, run: (storage: Storage, config: ServerConfig) => Promise<T>): Promise<T> {
   const config = configFrom(flags);
-  const storage = await openStorage(config.database);
+  const storage = await openStorage(config.database, { poolSize: config.databasePool });
   try {
     return await run(storage, config);
   } finally {
@@ -50,14 +56,28 @@ async function withStorage<T>(flags: ServeFlags, run: (storage: Storage, config:
 async function serve(flags: ServeFlags): Promise<void> {
   const config = configFrom(flags);
   const logger = pino({ level: config.logLevel, base: { service: 'xcapd' } });
-  const storage = await openStorage(config.database);
-  const running = await startXcapServer({ config, storage, logger });
-  const users = await storage.listUsers();
+  const storage = await openStorage(config.database, {
+    poolSize: config.databasePool,
+    onBackgroundError: (err) => logger.warn({ err }, 'storage background error'),
+  });
+  const directory = config.userDatabase ? await openSubscriberDirectory(subscriberOptionsFromConfig(config)) : undefined;
+  const notifications = new Notifications({ config, storage, logger, ...(directory ? { users: directory } : {}) });
+  const running = await startXcapServer({
+    config,
+    storage,
+    logger,
+    ...(directory ? { users: directory } : {}),
+    onChange: notifications.onChange,
+    feed: notifications.feed,
+    metrics: notifications.metrics,
+  });
+  await notifications.start(running);
+  const users = directory ? [] : await storage.listUsers();
   logger.info(
-    { url: running.rootUrl, database: storage.description, auth: config.auth, users: users.length },
-    `xcapd serving ${running.rootUrl} (database ${storage.description}, auth ${config.auth})`,
+    { url: running.rootUrl, database: storage.description, auth: config.auth, users: directory ? directory.description : users.length },
+    `xcapd serving ${running.rootUrl} (database ${storage.description}, auth ${config.auth}${directory ? `, users from the ${directory.description}` : ''})`,
   );
-  if (users.length === 0 && config.auth !== 'none') {
+  if (!directory && users.length === 0 && config.auth !== 'none') {
     logger.warn(
       `no users yet: add one with "npx xcapd user add alice@example.com --password secret${flags.database ? ` --database ${flags.database}` : ''}"`,
     );
@@ -69,9 +89,11 @@ async function serve(flags: ServeFlags): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void running
+    void notifications
       .close()
+      .then(() => running.close())
       .then(() => storage.close())
+      .then(() => directory?.close())
       .then(() => process.exit(0));
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
@@ -95,6 +117,8 @@ export function buildProgram(): Command {
     .option('--tls-cert <file>', 'TLS certificate (PEM) to serve HTTPS (env XCAPD_TLS_CERT)')
     .option('--tls-key <file>', 'TLS private key (PEM) (env XCAPD_TLS_KEY)')
     .option('--log-level <level>', 'pino log level (env XCAPD_LOG_LEVEL)')
+    .option('--phone-path <path>', 'where Snom phone URLs [<auid>/]users/<xui>/<doc> are answered, or off (env XCAPD_PHONE_PATH)')
+    .option('--phone-auid <auid>', 'the application usage phone URLs are answered from (env XCAPD_PHONE_AUID)')
     .addOption(configOption())
     .action(serve);
 
@@ -152,6 +176,8 @@ export function buildProgram(): Command {
         for (const u of await storage.listUsers()) console.log(`${u.id}\trealm=${u.realm}${u.admin ? '\tadmin' : ''}`);
       });
     });
+  registerPhonebookCommands(program, { withStorage, databaseOption, configOption });
+  registerDataCommands(program, { withStorage, databaseOption, configOption });
   return program;
 }
 

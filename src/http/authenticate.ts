@@ -10,16 +10,18 @@ import type { IncomingMessage } from 'node:http';
 import type { Requester } from '../appusages/types.js';
 import { basicChallenge, parseBasicAuthorization } from '../auth/basic.js';
 import { DigestAuthenticator } from '../auth/digest-server.js';
-import { passwordMatchesHa1 } from '../auth/password-digests.js';
 import { FailureRateLimiter } from '../auth/rate-limiter.js';
-import { domainPart, InvalidUserIdError, normalizeUserId, userPart } from '../auth/user-id.js';
-import type { Storage, UserRecord } from '../storage/types.js';
+import { basicPasswordMatches, digestHa1, storageUserDirectory, type DirectoryUser, type UserDirectory } from '../auth/user-directory.js';
+import { domainPart, InvalidUserIdError, normalizeUserId } from '../auth/user-id.js';
+import type { Storage } from '../storage/types.js';
 
 export type AuthMode = 'digest' | 'basic' | 'none';
 
 export interface AuthenticatorOptions {
   readonly mode: AuthMode;
   readonly storage: Storage;
+  /** Where users come from; default: xcapd's own users in `storage`. */
+  readonly users?: UserDirectory;
   /** A fixed realm for every request; by default the realm is the domain of the XUI in the request (or `defaultRealm`). */
   readonly realm?: string | null;
   /** The realm for requests that name no user (the global tree); empty: derived from the Host header. */
@@ -37,7 +39,7 @@ export type AuthOutcome =
   | { readonly ok: false; readonly status: 401 | 429; readonly headers: Record<string, string | string[]>; readonly message: string };
 
 interface CheckResult {
-  readonly user?: UserRecord;
+  readonly user?: DirectoryUser;
   /** The Digest nonce had expired: the client re-signs without asking its user. */
   readonly stale?: boolean;
   readonly authenticationInfo?: string;
@@ -52,10 +54,13 @@ export class Authenticator {
   private readonly limiter: FailureRateLimiter;
   private readonly trusted: ReadonlySet<string>;
   private readonly identityHeaders: readonly string[];
+  private readonly users: UserDirectory;
 
   constructor(private readonly options: AuthenticatorOptions) {
+    this.users = options.users ?? storageUserDirectory(options.storage);
     this.digest = new DigestAuthenticator({
       realm: (hint) => this.realmFor(hint ?? null),
+      ...(options.users ? { algorithms: options.users.digestHashes } : {}),
       ...(options.digestSecret ? { secret: options.digestSecret } : {}),
       ...(options.nonceLifetimeMs ? { nonceLifetimeMs: options.nonceLifetimeMs } : {}),
     });
@@ -150,12 +155,13 @@ export class Authenticator {
     xui: string | null,
   ): Promise<CheckResult> {
     if (header === undefined || !/^digest\s/i.test(header)) return {};
-    let found: UserRecord | undefined;
+    let found: DirectoryUser | undefined;
     const verification = await this.digest.verify(header, req.method ?? 'GET', req.url ?? '/', async (username, r, hash) => {
       const user = await this.findUser(username, r, xui);
-      if (!user || user.realm !== r) return null;
+      const ha1 = user ? digestHa1(user, username, r, hash) : null;
+      if (!user || ha1 === null) return null;
       found = user;
-      return hash === 'MD5' ? user.ha1Md5 : user.ha1Sha256;
+      return ha1;
     }, { realm });
     if (verification.ok && found) {
       return { user: found, authenticationInfo: this.digest.authenticationInfo(verification) };
@@ -170,12 +176,11 @@ export class Authenticator {
     if (!credentials) return {};
     const user = await this.findUser(credentials.username, realm, xui);
     if (!user) return {};
-    const ok = passwordMatchesHa1(user.ha1Md5, 'MD5', userPart(user.id), user.realm, credentials.password);
-    return ok ? { user } : {};
+    return basicPasswordMatches(user, credentials.password) ? { user } : {};
   }
 
   /** `alice` → alice@<realm>, then alice@<domain of the XUI>; `alice@example.com` and `sip:alice@example.com` as they are. */
-  private async findUser(username: string, realm: string, xui: string | null): Promise<UserRecord | null> {
+  private async findUser(username: string, realm: string, xui: string | null): Promise<DirectoryUser | null> {
     const candidates: string[] = [];
     try {
       if (username.includes('@') || /^(sips?|tel):/i.test(username)) {
@@ -190,7 +195,7 @@ export class Authenticator {
       throw e;
     }
     for (const id of candidates) {
-      const user = await this.options.storage.getUser(id);
+      const user = await this.users.getUser(id);
       if (user) return user;
     }
     return null;

@@ -9,9 +9,11 @@ import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Requester } from '../appusages/types.js';
-import { parseListen, type ServerConfig } from '../config.js';
+import { ConfigError, DEFAULT_CONFIG, parseListen, type ServerConfig } from '../config.js';
+import { rewritePhoneTarget } from '../phonebook/phone-url.js';
 import { XcapService, type DocumentChange, type XcapMethod } from '../service/xcap-service.js';
 import type { Storage } from '../storage/types.js';
+import type { UserDirectory } from '../auth/user-directory.js';
 import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, XcapError } from '../xcap/errors.js';
 import { normalizeRootPath, parseXcapPath, stripRoot } from '../xcap/uri.js';
 import { Authenticator } from './authenticate.js';
@@ -25,6 +27,18 @@ export interface XcapHttpServerOptions {
   readonly storage: Storage;
   readonly logger: Logger;
   readonly onChange?: (change: DocumentChange) => void;
+  /** Where users come from (e.g. the SIP server's subscriber table); default: xcapd's users in `storage`. */
+  readonly users?: UserDirectory;
+  /** The change feed (src/notify/feed.ts), served at its path outside the XCAP root with XCAP's authentication. */
+  readonly feed?: ChangeFeedEndpoint;
+  /** Served at GET /metrics (Prometheus text format), without authentication like /health. */
+  readonly metrics?: { render(): string };
+}
+
+export interface ChangeFeedEndpoint {
+  readonly path: string;
+  serve(req: IncomingMessage, res: ServerResponse, requester: Requester, query: URLSearchParams): void;
+  close(): Promise<void>;
 }
 
 export interface RunningServer {
@@ -42,6 +56,8 @@ export class XcapHttpHandler {
   private readonly authenticator: Authenticator;
   private readonly rootPath: string;
   private readonly secure: boolean;
+  /** Snom phones' root-less directory URLs → XCAP URIs; null when switched off. */
+  private readonly phoneTarget: ((target: string) => string | null) | null;
 
   constructor(private readonly options: XcapHttpServerOptions) {
     const { config, storage } = options;
@@ -51,12 +67,21 @@ export class XcapHttpHandler {
     this.authenticator = new Authenticator({
       mode: config.auth,
       storage,
+      ...(options.users ? { users: options.users } : {}),
       realm: config.realm || null,
       defaultRealm: config.defaultRealm,
       trustedProxies: config.trustedProxies,
       nonceLifetimeMs: config.nonceLifetime * 1000,
       ...(config.digestSecret ? { digestSecret: Buffer.from(config.digestSecret, 'utf8') } : {}),
     });
+    const phonePath = config.phonePath ?? DEFAULT_CONFIG.phonePath;
+    const phoneAuid = config.phoneAuid ?? DEFAULT_CONFIG.phoneAuid;
+    if (phonePath !== 'off' && !this.service.registry.get(phoneAuid)) throw new ConfigError(`phoneAuid: no application usage ${phoneAuid}`);
+    const registry = this.service.registry;
+    this.phoneTarget =
+      phonePath === 'off'
+        ? null
+        : (target) => rewritePhoneTarget(target, { phonePath, auid: phoneAuid, rootPath: this.rootPath, isRegisteredAuid: (a) => registry.get(a) !== undefined });
   }
 
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -81,7 +106,17 @@ export class XcapHttpHandler {
       send(res, 200, { 'Content-Type': 'application/json' }, '{"status":"ok"}\n', req.method === 'HEAD');
       return;
     }
-    const relative = stripRoot(target, this.rootPath);
+    if (this.options.metrics && (target === '/metrics' || target.startsWith('/metrics?'))) {
+      send(res, 200, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }, this.options.metrics.render(), req.method === 'HEAD');
+      return;
+    }
+    const feed = this.options.feed;
+    if (feed && (target === feed.path || target.startsWith(`${feed.path}?`))) {
+      await this.serveFeed(req, res, feed, identified);
+      return;
+    }
+    // Digest signs the target as sent (req.url); only the XCAP parsing sees the rewritten one.
+    const relative = stripRoot(this.phoneTarget?.(target) ?? target, this.rootPath);
     if (relative === null) throw new NotFoundError(`not an XCAP URI: the XCAP root is ${this.rootPath || '/'}`);
     const method = req.method ?? 'GET';
     if (!XCAP_METHODS.has(method)) {
@@ -110,10 +145,23 @@ export class XcapHttpHandler {
       contentType: req.headers['content-type'] ?? null,
       preconditions: { ifMatch: header(req, 'if-match'), ifNoneMatch: header(req, 'if-none-match') },
       rootUri: this.rootUri(req),
+      client: { address: req.socket.remoteAddress ?? '', userAgent: header(req, 'user-agent') ?? '' },
     });
     const headers: Record<string, string | string[]> = { ...response.headers };
     if (auth.authenticationInfo) headers['Authentication-Info'] = auth.authenticationInfo;
     send(res, response.status, headers, response.body, method === 'HEAD');
+  }
+
+  private async serveFeed(req: IncomingMessage, res: ServerResponse, feed: ChangeFeedEndpoint, identified: (r: Requester) => void): Promise<void> {
+    if (req.method !== 'GET') throw new MethodNotAllowedError('the change feed is read with GET', ['GET']);
+    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
+    const auth = await this.authenticator.authenticate(req, query.get('user'));
+    if (!auth.ok) {
+      send(res, auth.status, { ...auth.headers, 'Content-Type': 'text/plain; charset=utf-8' }, `${auth.message}\n`, false);
+      return;
+    }
+    identified(auth.requester);
+    feed.serve(req, res, auth.requester, query);
   }
 
   /** The absolute XCAP root as this client reached it (for `no-parent` ancestors and directory entries). */
@@ -188,6 +236,9 @@ export async function startXcapServer(options: XcapHttpServerOptions): Promise<R
       ? createHttpsServer({ cert: readFileSync(config.tlsCert), key: readFileSync(config.tlsKey) }, handler.handle)
       : createHttpServer(handler.handle);
   server.keepAliveTimeout = 65_000;
+  // A client may half-close its side once the request is sent; without this, node
+  // drops the answer of any request still awaiting storage (always so on PostgreSQL).
+  (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   server.headersTimeout = 66_000;
   server.requestTimeout = 120_000;
   const { host, port } = parseListen(config.listen);
@@ -210,6 +261,8 @@ export async function startXcapServer(options: XcapHttpServerOptions): Promise<R
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
+        // Change feed streams never end by themselves.
+        void options.feed?.close();
       }),
   };
 }

@@ -37,6 +37,7 @@ import {
   type EditResult,
 } from '../xcap/operations.js';
 import { evaluatePreconditions, type Preconditions } from './preconditions.js';
+import { defaultUsageHandlers } from '../phonebook/handler.js';
 import { parseNodeSelector, type NodeSelector } from '../xcap/selector.js';
 import { buildXcapPath, type XcapUri } from '../xcap/uri.js';
 import type { XmlDocument, XmlParseLimits } from '../xcap/xml/tree.js';
@@ -53,6 +54,8 @@ export interface XcapRequest {
   readonly preconditions?: Preconditions;
   /** The absolute XCAP root URI the client used, e.g. `http://xcap.example.com/xcap-root`. */
   readonly rootUri: string;
+  /** Where the request came from, for usages that tell a user's devices apart (the phone book). */
+  readonly client?: { readonly address: string; readonly userAgent: string };
 }
 
 export interface XcapResponse {
@@ -68,6 +71,8 @@ export interface DocumentChange {
   readonly current: StoredDocument | null;
   /** The node selector of the changed node, null for a whole-document change. */
   readonly nodeSelector: string | null;
+  /** The prefixes the node selector uses, from the request URI's xmlns() query. */
+  readonly namespaceBindings?: ReadonlyMap<string, string>;
   readonly requester: Requester;
 }
 
@@ -77,6 +82,17 @@ export interface XcapServiceOptions {
   readonly limits?: Partial<XmlParseLimits>;
   /** Called after every committed change; must not throw. */
   readonly onChange?: (change: DocumentChange) => void;
+  /** Handlers that take over whole application usages, by AUID; by default the phone book's. */
+  readonly usageHandlers?: ReadonlyMap<string, UsageRequestHandler>;
+}
+
+/**
+ * Handles every request to one application usage's documents, after the service has
+ * resolved and authorized it: for usages whose stored documents are not simply what
+ * clients read and write (the phone book merges a shared directory and stale PUTs).
+ */
+export interface UsageRequestHandler {
+  handle(request: XcapRequest, target: { usage: AppUsage; key: DocumentKey; selector: NodeSelector | null }): Promise<XcapResponse>;
 }
 
 /**
@@ -91,12 +107,15 @@ export class XcapService {
   private readonly limits: Partial<XmlParseLimits> | undefined;
   private readonly onChange: ((change: DocumentChange) => void) | undefined;
   private readonly validators = new Map<string, SchemaValidator>();
+  private readonly usageHandlers: ReadonlyMap<string, UsageRequestHandler>;
 
   constructor(options: XcapServiceOptions) {
     this.storage = options.storage;
     this.registry = options.registry ?? new AppUsageRegistry();
     this.limits = options.limits;
     this.onChange = options.onChange;
+    this.usageHandlers =
+      options.usageHandlers ?? defaultUsageHandlers({ storage: this.storage, limits: this.limits, onChange: this.onChange });
   }
 
   async handle(request: XcapRequest): Promise<XcapResponse> {
@@ -110,6 +129,8 @@ export class XcapService {
       );
     }
     const selector = request.uri.nodeSelector === null ? null : this.parseSelector(request.uri, usage);
+    const handler = this.usageHandlers.get(usage.auid);
+    if (handler) return handler.handle(request, { usage, key, selector });
     switch (request.method) {
       case 'GET':
       case 'HEAD':
@@ -267,6 +288,7 @@ export class XcapService {
           previous: result.previous,
           current: result.document,
           nodeSelector: request.uri.nodeSelector,
+          namespaceBindings: request.uri.namespaceBindings,
           requester: request.requester,
         });
       }

@@ -10,6 +10,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
+import { etagCounter, scanLimit } from './backend-helpers.js';
 import { sqliteMigrations } from './sqlite-migrations.js';
 import type { SqliteMigration } from './sqlite-migrations.js';
 import { ClaimConflictError } from './types.js';
@@ -18,6 +19,7 @@ import type {
   DocumentQuery,
   DocumentSummary,
   Mutation,
+  ScanOptions,
   Storage,
   StorageTransaction,
   StoredDocument,
@@ -59,6 +61,13 @@ interface SummaryRow {
 }
 
 interface ClaimHolderRow {
+  readonly auid: string;
+  readonly tree: Tree;
+  readonly owner: string;
+  readonly path: string;
+}
+
+interface ScanRow extends DocumentRow {
   readonly auid: string;
   readonly tree: Tree;
   readonly owner: string;
@@ -306,6 +315,21 @@ function prepareStatements(db: Db) {
          admin = excluded.admin, created_at = excluded.created_at`,
     ),
     removeUser: db.prepare<[id: string]>('DELETE FROM users WHERE id = ?'),
+    scanDocumentsFirst: db.prepare<[limit: number], ScanRow>(
+      `SELECT auid, tree, owner, path, content, etag, updated_at FROM documents
+       ORDER BY auid, tree, owner, path LIMIT ?`,
+    ),
+    scanDocumentsAfter: db.prepare<[...KeyParams, limit: number], ScanRow>(
+      `SELECT auid, tree, owner, path, content, etag, updated_at FROM documents
+       WHERE (auid, tree, owner, path) > (?, ?, ?, ?) ORDER BY auid, tree, owner, path LIMIT ?`,
+    ),
+    scanUsersFirst: db.prepare<[limit: number], UserRow>(
+      'SELECT id, realm, ha1_md5, ha1_sha256, admin, created_at FROM users ORDER BY id LIMIT ?',
+    ),
+    scanUsersAfter: db.prepare<[after: string, limit: number], UserRow>(
+      'SELECT id, realm, ha1_md5, ha1_sha256, admin, created_at FROM users WHERE id > ? ORDER BY id LIMIT ?',
+    ),
+    raiseEtagCounter: db.prepare<[atLeast: number]>('UPDATE etag_counter SET value = MAX(value, ?) WHERE id = 1'),
     listUsers: db.prepare<[], UserRow>(
       'SELECT id, realm, ha1_md5, ha1_sha256, admin, created_at FROM users ORDER BY id',
     ),
@@ -449,6 +473,51 @@ export class SqliteStorage implements Storage {
   async listUsers(): Promise<UserRecord[]> {
     this.assertOpen();
     return this.statements.listUsers.all().map(userFromRow);
+  }
+
+  async scanDocuments(options: ScanOptions<DocumentKey> = {}): Promise<StoredDocument[]> {
+    this.assertOpen();
+    const limit = scanLimit(options.limit);
+    const rows =
+      options.after === undefined
+        ? this.statements.scanDocumentsFirst.all(limit)
+        : this.statements.scanDocumentsAfter.all(...keyParams(options.after), limit);
+    return rows.map((row) => ({
+      key: { auid: row.auid, tree: row.tree, owner: row.owner, path: row.path },
+      content: row.content,
+      etag: row.etag,
+      updatedAt: row.updated_at,
+    }));
+  }
+
+  async scanUsers(options: ScanOptions<string> = {}): Promise<UserRecord[]> {
+    this.assertOpen();
+    const limit = scanLimit(options.limit);
+    const rows =
+      options.after === undefined
+        ? this.statements.scanUsersFirst.all(limit)
+        : this.statements.scanUsersAfter.all(options.after, limit);
+    return rows.map(userFromRow);
+  }
+
+  /** See `Storage.restoreDocument`. */
+  async restoreDocument(document: StoredDocument, claims: readonly UniqueClaim[]): Promise<void> {
+    this.assertWritable();
+    await this.enqueueWrite(async () => {
+      const { key } = document;
+      const counter = etagCounter(document.etag);
+      if (counter !== null && counter <= BigInt(Number.MAX_SAFE_INTEGER)) {
+        this.statements.raiseEtagCounter.run(Number(counter));
+      }
+      this.statements.upsertDocument.run(
+        ...keyParams(key),
+        document.content,
+        Buffer.byteLength(document.content, 'utf8'),
+        document.etag,
+        document.updatedAt,
+      );
+      this.replaceClaims(key, claims);
+    });
   }
 
   /** Lets queued writes finish, then closes the connection. Calls made afterwards reject. */

@@ -98,6 +98,24 @@ export interface DocumentQuery {
   readonly owner?: string;
 }
 
+/**
+ * A change another node (another xcapd process on the same database) committed.
+ * `key` null means "anything may have changed": the notification channel was
+ * interrupted and changes may have been missed, so a cache must drop everything.
+ */
+export interface ExternalChange {
+  readonly key: DocumentKey | null;
+  /** The document's entity tag after the change; null when it was deleted (or key is null). */
+  readonly etag: string | null;
+}
+
+/** One page of a key-ordered scan (exports); pass the last key back as `after` for the next page. */
+export interface ScanOptions<K> {
+  readonly after?: K;
+  /** Page size; default 100. */
+  readonly limit?: number;
+}
+
 export interface Storage {
   /** A short description for logs, e.g. `sqlite:./data/xcapd.sqlite`. */
   readonly description: string;
@@ -127,4 +145,25 @@ export interface Storage {
   listUsers(): Promise<UserRecord[]>;
 
   close(): Promise<void>;
+
+  /**
+   * Subscribes to changes committed by *other* nodes sharing this database (the
+   * PostgreSQL backend LISTENs for them; writes of this instance are not reported).
+   * Present only on backends several nodes can share. xcapd keeps no per-node
+   * document cache today; a cache added later subscribes here to drop stale
+   * entries. Returns the unsubscribe function.
+   */
+  onExternalChange?(listener: (change: ExternalChange) => void): () => void;
+
+  /** Documents in key order (auid, tree, owner, path), a page at a time, for exports. */
+  scanDocuments?(options?: ScanOptions<DocumentKey>): Promise<StoredDocument[]>;
+  /** Users in id order, a page at a time, for exports. */
+  scanUsers?(options?: ScanOptions<string>): Promise<UserRecord[]>;
+  /**
+   * Writes a document exactly as given — content, entity tag and time — with its
+   * claims, replacing any current version (imports and restores). The entity tag
+   * counter is advanced past the restored tag's, so later writes never reuse it.
+   * Throws ClaimConflictError, writing nothing, when a claim is held elsewhere.
+   */
+  restoreDocument?(document: StoredDocument, claims: readonly UniqueClaim[]): Promise<void>;
 }

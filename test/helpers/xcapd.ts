@@ -2,6 +2,9 @@
  * Starting a real xcapd on a random loopback port over a fresh SQLite file, and
  * sending raw HTTP requests to it (node:http, so the request target goes out
  * exactly as written).
+ *
+ * `XCAPD_TEST_STORAGE=postgres` runs the same servers on PostgreSQL instead: each
+ * server gets a fresh database (see helpers/postgres.ts), dropped when it stops.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
@@ -13,8 +16,19 @@ import { createUserRecord } from '../../src/cli/users.js';
 import { DEFAULT_CONFIG, type ServerConfig } from '../../src/config.js';
 import { startXcapServer, type RunningServer } from '../../src/http/server.js';
 import type { DocumentChange } from '../../src/service/xcap-service.js';
-import { openSqliteStorage } from '../../src/storage/sqlite.js';
+import { openStorage } from '../../src/storage/open.js';
 import type { Storage } from '../../src/storage/types.js';
+import { createTestDatabase } from './postgres.js';
+
+export type TestStorageBackend = 'sqlite' | 'postgres';
+
+/** The backend integration tests run on, from XCAPD_TEST_STORAGE (default sqlite). */
+export function testStorageBackend(): TestStorageBackend {
+  const value = (process.env.XCAPD_TEST_STORAGE ?? '').trim().toLowerCase();
+  if (value === '' || value === 'sqlite') return 'sqlite';
+  if (value === 'postgres' || value === 'postgresql') return 'postgres';
+  throw new Error(`XCAPD_TEST_STORAGE must be sqlite or postgres, not ${JSON.stringify(process.env.XCAPD_TEST_STORAGE)}`);
+}
 
 export interface TestServer extends RunningServer {
   readonly storage: Storage;
@@ -33,11 +47,27 @@ export async function startTestServer(
   ],
 ): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'xcapd-test-'));
-  const config: ServerConfig = { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', database: join(dir, 'xcapd.sqlite'), logLevel: 'silent', ...overrides };
-  const storage = await openSqliteStorage({ file: config.database });
-  for (const u of users) await storage.putUser(createUserRecord(u.id, u.password, u.admin ?? false, config));
+  let database = join(dir, 'xcapd.sqlite');
+  let dropDatabase = async (): Promise<void> => undefined;
+  if (testStorageBackend() === 'postgres' && overrides.database === undefined) {
+    const created = await createTestDatabase('server');
+    database = created.url;
+    dropDatabase = () => created.drop();
+  }
+  const config: ServerConfig = { ...DEFAULT_CONFIG, listen: '127.0.0.1:0', database, logLevel: 'silent', ...overrides };
+  const storage = await openStorage(config.database);
   const changes: DocumentChange[] = [];
-  const running = await startXcapServer({ config, storage, logger: pino({ level: 'silent' }), onChange: (c) => changes.push(c) });
+  let running: RunningServer;
+  try {
+    for (const u of users) await storage.putUser(createUserRecord(u.id, u.password, u.admin ?? false, config));
+    running = await startXcapServer({ config, storage, logger: pino({ level: 'silent' }), onChange: (c) => changes.push(c) });
+  } catch (error) {
+    // A server that does not start must not leave its database (and, on PostgreSQL, open connections) behind.
+    await storage.close();
+    await dropDatabase();
+    rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     ...running,
     storage,
@@ -47,6 +77,7 @@ export async function startTestServer(
     async stop() {
       await running.close();
       await storage.close();
+      await dropDatabase();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -17,16 +17,21 @@ test('reads SQLite file names from plain paths and sqlite: URLs', () => {
   assert.equal(sqliteFileFromUrl('SQLite::memory:'), ':memory:');
 });
 
-test('refuses PostgreSQL for now, and other schemes', () => {
-  assert.throws(() => sqliteFileFromUrl('postgres://u@h/db'), /PostgreSQL storage is not available in this version/);
-  assert.throws(() => sqliteFileFromUrl('postgresql://u@h/db'), /PostgreSQL storage is not available in this version/);
+test('tells PostgreSQL URLs from SQLite files, and refuses other schemes', () => {
+  assert.throws(() => sqliteFileFromUrl('postgres://u@h/db'), /names a PostgreSQL database, not an SQLite file/);
+  assert.throws(() => sqliteFileFromUrl('postgresql://u@h/db'), /names a PostgreSQL database, not an SQLite file/);
   assert.throws(() => sqliteFileFromUrl('mysql://u@h/db'), /Unsupported storage URL scheme "mysql:"/);
   assert.throws(() => sqliteFileFromUrl('sqlite:'), /names no file/);
   assert.throws(() => sqliteFileFromUrl(''), /empty/);
 });
 
 test('opens working storage from a URL', async () => {
-  await assert.rejects(openStorage('postgres://u@h/db'), /PostgreSQL storage is not available/);
+  // Port 1 on loopback refuses at once: the PostgreSQL backend was picked, and says where it failed.
+  await assert.rejects(openStorage('postgres://u:secret@127.0.0.1:1/db'), (error: Error) => {
+    assert.match(error.message, /^postgres:\/\/u@127\.0\.0\.1:1\/db: /);
+    assert.doesNotMatch(error.message, /secret/);
+    return true;
+  });
 
   const memory = await openStorage(':memory:');
   assert.equal(memory.description, 'sqlite::memory:');

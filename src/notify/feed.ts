@@ -1,0 +1,194 @@
+/**
+ * The change feed: a Server-Sent Events stream of xcap-diff documents, one event per
+ * committed change, for the documents the authenticated user may read (their own,
+ * the global tree, and whatever an application usage lets everyone read).
+ *
+ *   GET /xcapd/changes[?user=<xui>][&auid=a,b][&global=0]
+ *
+ * Every event has an `id:`; a client that reconnects with `Last-Event-ID` gets the
+ * events it missed from a bounded in-memory history, or, when they are no longer
+ * there (or the server restarted), an `event: reset` telling it to fetch its
+ * documents again. A comment line every `heartbeatMs` keeps proxies from closing an
+ * idle stream.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppUsageRegistry } from '../appusages/registry.js';
+import type { Requester } from '../appusages/types.js';
+import { authorize } from '../auth/policy.js';
+import { InvalidUserIdError, normalizeUserId, toXui } from '../auth/user-id.js';
+import { renderXcapDiff } from '../xcap/diff.js';
+import type { ChangeEvent } from './change-event.js';
+import type { ChangeSink } from './dispatcher.js';
+import type { Metrics } from './metrics.js';
+
+export const FEED_PATH = '/xcapd/changes';
+
+export interface ChangeFeedOptions {
+  readonly registry: AppUsageRegistry;
+  readonly xcapRoot: () => string;
+  /** Events kept for clients that reconnect. */
+  readonly historySize: number;
+  /** The event ids' prefix for this process (ChangeEventFactory.boot). */
+  readonly boot: string;
+  readonly heartbeatMs: number;
+  readonly maxClients?: number;
+  readonly maxClientsPerUser?: number;
+}
+
+interface Entry {
+  readonly event: ChangeEvent;
+  readonly data: string;
+}
+
+interface Client {
+  readonly res: ServerResponse;
+  readonly requester: Requester;
+  readonly user: string | null;
+  readonly auids: ReadonlySet<string> | null;
+  readonly global: boolean;
+  readonly key: string;
+}
+
+/** Unsent bytes beyond which a client that does not read is dropped. */
+const MAX_BUFFERED = 4 * 1024 * 1024;
+
+export class ChangeFeed implements ChangeSink {
+  readonly name = 'feed';
+  readonly path = FEED_PATH;
+  private readonly history: Entry[] = [];
+  /** The highest seq that fell out of the history (0: none). */
+  private forgottenUpTo = 0;
+  private lastSeq = 0;
+  private readonly clients = new Set<Client>();
+  private heartbeat: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly options: ChangeFeedOptions,
+    metrics: Metrics,
+  ) {
+    metrics.gauge('xcapd_feed_clients', 'Open change feed (SSE) streams', () => this.clients.size);
+  }
+
+  wantsPatches(): boolean {
+    return this.clients.size > 0;
+  }
+
+  accept(event: ChangeEvent): void {
+    const entry: Entry = { event, data: renderXcapDiff(this.options.xcapRoot(), event.fragments) };
+    this.history.push(entry);
+    this.lastSeq = event.seq;
+    while (this.history.length > this.options.historySize) this.forgottenUpTo = this.history.shift()!.event.seq;
+    for (const client of this.clients) if (this.visible(client, event)) this.write(client, sseEvent('xcap-diff', event.id, entry.data));
+  }
+
+  /**
+   * Serves one authenticated stream. `query` is the request's query string.
+   * Answers 400 for a bad `user`, 503 when too many streams are open.
+   */
+  serve(req: IncomingMessage, res: ServerResponse, requester: Requester, query: URLSearchParams): void {
+    let user: string | null = null;
+    const rawUser = query.get('user');
+    if (rawUser !== null && rawUser !== '') {
+      try {
+        user = toXui(normalizeUserId(rawUser));
+      } catch (e) {
+        if (!(e instanceof InvalidUserIdError)) throw e;
+        plain(res, 400, `user=${rawUser} is not a user identifier\n`);
+        return;
+      }
+    }
+    const auidList = (query.get('auid') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
+    const key = requester.userId ?? '';
+    const perUser = [...this.clients].filter((c) => c.key === key).length;
+    if (this.clients.size >= (this.options.maxClients ?? 1000) || perUser >= (this.options.maxClientsPerUser ?? 20)) {
+      res.setHeader('Retry-After', '10');
+      plain(res, 503, 'too many change feed streams are open\n');
+      return;
+    }
+    const client: Client = {
+      res,
+      requester,
+      user,
+      auids: auidList.length > 0 ? new Set(auidList) : null,
+      global: query.get('global') !== '0',
+      key,
+    };
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    res.write(': xcapd change feed\nretry: 3000\n\n');
+    const lastId = firstHeader(req.headers['last-event-id']) ?? query.get('lastEventId');
+    if (lastId !== null && lastId !== '') this.replay(client, lastId);
+    this.clients.add(client);
+    const drop = (): void => {
+      this.clients.delete(client);
+      if (this.clients.size === 0 && this.heartbeat) {
+        clearInterval(this.heartbeat);
+        this.heartbeat = null;
+      }
+    };
+    res.on('close', drop);
+    req.socket.setTimeout(0);
+    this.heartbeat ??= setInterval(() => {
+      for (const c of this.clients) this.write(c, `: heartbeat ${new Date().toISOString()}\n\n`);
+    }, this.options.heartbeatMs);
+  }
+
+  private replay(client: Client, lastId: string): void {
+    const m = /^(.+)-(\d+)$/.exec(lastId.trim());
+    const seq = m ? Number(m[2]) : NaN;
+    const known = m !== null && m[1] === this.options.boot;
+    if (!known || !(seq <= this.lastSeq) || seq < this.forgottenUpTo) {
+      const why = !known ? 'the server restarted or the id is not one of its own' : 'the events since that id are no longer kept';
+      const id = `${this.options.boot}-${this.lastSeq}`;
+      this.write(client, sseEvent('reset', id, `${why}: fetch the documents again`));
+      return;
+    }
+    for (const entry of this.history) {
+      if (entry.event.seq > seq && this.visible(client, entry.event)) this.write(client, sseEvent('xcap-diff', entry.event.id, entry.data));
+    }
+  }
+
+  private visible(client: Client, event: ChangeEvent): boolean {
+    const { key } = event;
+    if (client.auids && !client.auids.has(key.auid)) return false;
+    if (key.tree === 'global' && !client.global) return false;
+    if (client.user !== null && key.tree === 'users' && key.owner !== client.user) return false;
+    const usage = this.options.registry.get(key.auid);
+    return usage !== undefined && authorize(client.requester, key, 'read', usage);
+  }
+
+  private write(client: Client, text: string): void {
+    if (client.res.writableLength > MAX_BUFFERED) {
+      client.res.destroy();
+      return;
+    }
+    client.res.write(text);
+  }
+
+  async close(): Promise<void> {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
+    for (const client of this.clients) client.res.end();
+    this.clients.clear();
+  }
+}
+
+/** One SSE event; every line of the data gets its own `data:` field. */
+function sseEvent(type: string, id: string, data: string): string {
+  const lines = data.replace(/\r\n?/g, '\n').replace(/\n$/, '').split('\n');
+  return `event: ${type}\n${id === '' ? '' : `id: ${id}\n`}${lines.map((l) => `data: ${l}`).join('\n')}\n\n`;
+}
+
+function firstHeader(value: string | string[] | undefined): string | null {
+  if (value === undefined) return null;
+  return Array.isArray(value) ? (value[0] ?? null) : value;
+}
+
+function plain(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}

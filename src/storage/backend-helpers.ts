@@ -1,0 +1,65 @@
+/**
+ * Small pieces every storage backend needs to behave identically: entity tags,
+ * key comparison, and the check of what a mutator returned.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DocumentKey, Mutation, UniqueClaim } from './types.js';
+
+/**
+ * Entity tags are `${counter in base 36}-${8 random hex digits}`; the counter comes
+ * from the database (it only grows and is shared by every writer), the random part
+ * keeps a database restored from an old backup from handing out a tag a client
+ * still holds for a different version.
+ */
+export function makeEtag(counter: bigint | number): string {
+  return `${counter.toString(36)}-${randomBytes(4).toString('hex')}`;
+}
+
+/** The counter part of a tag made by `makeEtag`; null for any other shape (e.g. imported from elsewhere). */
+export function etagCounter(etag: string): bigint | null {
+  const match = /^([0-9a-z]{1,12})-[0-9a-f]{8}$/.exec(etag);
+  if (!match) return null;
+  let value = 0n;
+  for (const digit of match[1] ?? '') value = value * 36n + BigInt(parseInt(digit, 36));
+  return value;
+}
+
+export function sameKey(a: DocumentKey, b: DocumentKey): boolean {
+  return a.auid === b.auid && a.tree === b.tree && a.owner === b.owner && a.path === b.path;
+}
+
+export function copyKey(key: DocumentKey): DocumentKey {
+  return { auid: key.auid, tree: key.tree, owner: key.owner, path: key.path };
+}
+
+/** Mutators are caller code; a malformed answer must fail loudly, not write garbage. */
+export function checkMutation(mutation: Mutation | undefined): asserts mutation is Mutation {
+  const kind = (mutation as { kind?: unknown } | null | undefined)?.kind;
+  if (kind !== 'none' && kind !== 'put' && kind !== 'delete') {
+    throw new TypeError(`updateDocument: the mutator returned an unknown mutation ${JSON.stringify(kind)}`);
+  }
+  if (kind === 'put' && typeof (mutation as { content?: unknown }).content !== 'string') {
+    throw new TypeError('updateDocument: a put mutation needs string content');
+  }
+}
+
+/** The claims without repetitions, in their first order. */
+export function distinctClaims(claims: readonly UniqueClaim[]): UniqueClaim[] {
+  const seen = new Set<string>();
+  const result: UniqueClaim[] = [];
+  for (const claim of claims) {
+    const id = JSON.stringify([claim.scope, claim.value]);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    result.push({ scope: claim.scope, value: claim.value });
+  }
+  return result;
+}
+
+export const DEFAULT_SCAN_LIMIT = 100;
+
+export function scanLimit(limit: number | undefined): number {
+  const value = limit ?? DEFAULT_SCAN_LIMIT;
+  if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`scan limit must be a positive integer, got ${value}`);
+  return value;
+}

@@ -1,0 +1,314 @@
+/**
+ * Differential testing of the XSD validator against libxml2 (SchemaValidator): valid
+ * documents are mutated at random (elements dropped, duplicated, swapped, renamed,
+ * inserted; attributes dropped, added, altered; text changed; foreign-namespace
+ * elements inserted) and both validators must give the same verdict on the result.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { SchemaValidator } from '../../../src/appusages/schema-validator.js';
+import { CompiledSchema } from '../../../src/appusages/xsd/index.js';
+import { escapeAttribute, escapeText } from '../../../src/xcap/xml/escape.js';
+import { parseXmlDocument } from '../../../src/xcap/xml/parser.js';
+import type { XmlDocument, XmlElement } from '../../../src/xcap/xml/tree.js';
+
+const schemaDirectory = new URL('../../../src/schemas/', import.meta.url);
+const documentDirectory = new URL('../../fixtures/documents/', import.meta.url);
+
+export function fixture(name: string): string {
+  return readFileSync(new URL(name, documentDirectory), 'utf8');
+}
+
+/** A mutable copy of a parsed element, keeping prefixes and namespace declarations as written. */
+export interface Node {
+  qname: string;
+  attributes: Array<{ qname: string; value: string }>;
+  declarations: Array<{ prefix: string; uri: string }>;
+  children: Child[];
+}
+
+export type Child = Node | { kind: 'text' | 'cdata' | 'comment'; value: string };
+
+function isNode(child: Child): child is Node {
+  return 'qname' in child;
+}
+
+export function toNode(element: XmlElement, source: string): Node {
+  return {
+    qname: element.qname,
+    attributes: element.attributes.map((a) => ({ qname: a.qname, value: a.value })),
+    declarations: element.namespaceDeclarations.map((d) => ({ prefix: d.prefix, uri: d.uri })),
+    children: element.children.map((child): Child => {
+      switch (child.kind) {
+        case 'element':
+          return toNode(child, source);
+        case 'text':
+          return { kind: 'text', value: child.value };
+        case 'cdata':
+          return { kind: 'cdata', value: child.value };
+        default:
+          return { kind: 'comment', value: source.slice(child.start, child.end) };
+      }
+    }),
+  };
+}
+
+export function serialize(node: Node): string {
+  const declarations = node.declarations.map((d) => ` ${d.prefix === '' ? 'xmlns' : `xmlns:${d.prefix}`}="${escapeAttribute(d.uri)}"`);
+  const attributes = node.attributes.map((a) => ` ${a.qname}="${escapeAttribute(a.value)}"`);
+  const open = `<${node.qname}${declarations.join('')}${attributes.join('')}`;
+  if (node.children.length === 0) return `${open}/>`;
+  const content = node.children
+    .map((child) => {
+      if (isNode(child)) return serialize(child);
+      if (child.kind === 'text') return escapeText(child.value);
+      if (child.kind === 'cdata') return `<![CDATA[${child.value}]]>`;
+      return child.value;
+    })
+    .join('');
+  return `${open}>${content}</${node.qname}>`;
+}
+
+function clone(node: Node): Node {
+  return structuredClone(node);
+}
+
+/** Elements in document order with their parents (null for the root). */
+function elementsOf(root: Node): Array<{ node: Node; parent: Node | null }> {
+  const out: Array<{ node: Node; parent: Node | null }> = [];
+  const walk = (node: Node, parent: Node | null): void => {
+    out.push({ node, parent });
+    for (const child of node.children) if (isNode(child)) walk(child, node);
+  };
+  walk(root, null);
+  return out;
+}
+
+function prefixOf(qname: string): string {
+  const colon = qname.indexOf(':');
+  return colon < 0 ? '' : qname.slice(0, colon);
+}
+
+function withPrefix(prefix: string, local: string): string {
+  return prefix === '' ? local : `${prefix}:${local}`;
+}
+
+/** Names declared in our schemas, and enumeration values, to draw mutations from. */
+function schemaVocabulary(): { names: string[]; values: string[] } {
+  const names = new Set<string>();
+  const values = new Set<string>();
+  for (const file of readdirSync(schemaDirectory)) {
+    if (!file.endsWith('.xsd')) continue;
+    const text = readFileSync(new URL(file, schemaDirectory), 'utf8');
+    for (const m of text.matchAll(/<xs:(?:element|attribute) name="([^"]+)"/g)) names.add(m[1]!);
+    for (const m of text.matchAll(/<xs:enumeration value="([^"]*)"/g)) values.add(m[1]!);
+  }
+  return { names: [...names].sort(), values: [...values].sort() };
+}
+
+const VOCABULARY = schemaVocabulary();
+
+/** Values chosen to sit on the boundaries of the built-in types our schemas use. */
+const INTERESTING_VALUES = [
+  '', ' ', 'x', 'a b', ' padded ', 'true', 'false', '1', '0', ' true ', 'yes', 'TRUE', '-0', '+5', '12', '-1', '0.5', '1.5',
+  '0.123', '0.1234', '1.000', '00.5', '2024-01-01T00:00:00Z', ' 2024-01-01T00:00:00Z', '2024-01-01T00:00:00Z ',
+  '2024-02-30T00:00:00Z', '2024-01-01', '2024-01-01T24:00:00', 'sip:alice@example.com', 'http://xcap.example.com/a b',
+  '%zz', 'a#b#c', 'urn:x', 'http://[::1', 'pres:a@b', 'en', 'en-US', 'en_US', 'é', '1a', '_id', 'a:b', '@id', 'namespace::x',
+  "/a/b[2]/@c", "a[@b='c'", "id('k')/@x", 'text()', '*', 'r1', 't1', 'p1', 'same',
+];
+
+const FOREIGN = 'urn:example:foreign';
+
+export interface Mutation {
+  readonly kind: string;
+  readonly target: number;
+  readonly pick: number;
+  readonly value: string;
+  readonly name: string;
+}
+
+const mutationArbitrary: fc.Arbitrary<Mutation> = fc.record({
+  kind: fc.constantFrom(
+    'drop-element', 'duplicate-element', 'swap-siblings', 'rename-element', 'drop-attribute', 'add-attribute',
+    'alter-attribute', 'alter-text', 'insert-foreign', 'insert-known', 'add-text', 'wrap-foreign', 'copy-id',
+  ),
+  target: fc.nat(),
+  pick: fc.nat(),
+  value: fc.oneof(fc.constantFrom(...INTERESTING_VALUES, ...VOCABULARY.values), fc.string({ maxLength: 6 })),
+  name: fc.constantFrom(...VOCABULARY.names, 'foo', 'lang', 'id', 'space', 'base', 'mustUnderstand', 'type', 'nil'),
+});
+
+/** Applies one mutation in place; returns a description for failure reports. */
+function mutate(root: Node, m: Mutation): string {
+  const elements = elementsOf(root);
+  const { node, parent } = elements[m.target % elements.length]!;
+  const prefix = prefixOf(node.qname);
+  switch (m.kind) {
+    case 'drop-element':
+      if (parent === null) return 'none';
+      parent.children.splice(parent.children.indexOf(node), 1);
+      return `drop ${node.qname}`;
+    case 'duplicate-element':
+      if (parent === null) return 'none';
+      parent.children.splice(parent.children.indexOf(node) + 1, 0, clone(node));
+      return `duplicate ${node.qname}`;
+    case 'swap-siblings': {
+      if (parent === null) return 'none';
+      const siblings = parent.children.filter(isNode);
+      const i = siblings.indexOf(node);
+      const next = siblings[i + 1];
+      if (next === undefined) return 'none';
+      const a = parent.children.indexOf(node);
+      const b = parent.children.indexOf(next);
+      parent.children[a] = next;
+      parent.children[b] = node;
+      return `swap ${node.qname} and ${next.qname}`;
+    }
+    case 'rename-element':
+      node.qname = withPrefix(prefix, m.name);
+      return `rename to ${node.qname}`;
+    case 'drop-attribute': {
+      if (node.attributes.length === 0) return 'none';
+      const [dropped] = node.attributes.splice(m.pick % node.attributes.length, 1);
+      return `drop @${dropped!.qname}`;
+    }
+    case 'add-attribute': {
+      const flavours = [m.name, `xml:${m.name}`, `f:${m.name}`, `xsi:${m.name}`];
+      const qname = flavours[m.pick % flavours.length]!;
+      if (node.attributes.some((a) => a.qname === qname)) return 'none';
+      if (qname.startsWith('f:') && !node.declarations.some((d) => d.prefix === 'f')) node.declarations.push({ prefix: 'f', uri: FOREIGN });
+      if (qname.startsWith('xsi:') && !node.declarations.some((d) => d.prefix === 'xsi')) {
+        node.declarations.push({ prefix: 'xsi', uri: 'http://www.w3.org/2001/XMLSchema-instance' });
+      }
+      node.attributes.push({ qname, value: m.value });
+      return `add @${qname}="${m.value}"`;
+    }
+    case 'alter-attribute': {
+      if (node.attributes.length === 0) return 'none';
+      const attribute = node.attributes[m.pick % node.attributes.length]!;
+      attribute.value = m.value;
+      return `set @${attribute.qname}="${m.value}"`;
+    }
+    case 'alter-text':
+      if (node.children.some(isNode)) return 'none';
+      node.children = m.value === '' ? [] : [{ kind: 'text', value: m.value }];
+      return `text "${m.value}"`;
+    case 'insert-foreign': {
+      const foreign: Node = {
+        qname: 'f:extension',
+        attributes: m.pick % 2 === 0 ? [] : [{ qname: 'level', value: m.value }],
+        declarations: [{ prefix: 'f', uri: FOREIGN }],
+        children: m.pick % 3 === 0 ? [{ kind: 'text', value: 'note' }] : [],
+      };
+      node.children.splice(m.pick % (node.children.length + 1), 0, foreign);
+      return `insert foreign at ${m.pick % (node.children.length)}`;
+    }
+    case 'insert-known': {
+      const inserted: Node = {
+        qname: withPrefix(prefix, m.name),
+        attributes: [],
+        declarations: [],
+        children: m.pick % 2 === 0 ? [] : [{ kind: 'text', value: m.value }],
+      };
+      node.children.splice(m.pick % (node.children.length + 1), 0, inserted);
+      return `insert ${inserted.qname}`;
+    }
+    case 'add-text': {
+      const texts: Child[] = [
+        { kind: 'text', value: m.value },
+        { kind: 'text', value: '\n  ' },
+        { kind: 'cdata', value: m.value },
+        { kind: 'comment', value: '<!-- c -->' },
+      ];
+      node.children.splice(m.pick % (node.children.length + 1), 0, texts[m.pick % texts.length]!);
+      return `add text`;
+    }
+    case 'wrap-foreign': {
+      if (parent === null) return 'none';
+      const wrapper: Node = { qname: 'f:wrap', attributes: [], declarations: [{ prefix: 'f', uri: FOREIGN }], children: [node] };
+      parent.children[parent.children.indexOf(node)] = wrapper;
+      return `wrap ${node.qname}`;
+    }
+    case 'copy-id': {
+      const withValues = elements.flatMap((e) => e.node.attributes.map((a) => a.value));
+      if (withValues.length === 0 || node.attributes.length === 0) return 'none';
+      const attribute = node.attributes[m.pick % node.attributes.length]!;
+      attribute.value = withValues[m.target % withValues.length]!;
+      return `copy value into @${attribute.qname}`;
+    }
+    default:
+      throw new Error(`unknown mutation ${m.kind}`);
+  }
+}
+
+export interface Verdicts {
+  readonly libxml2: string[];
+  readonly ours: string[];
+}
+
+export function verdicts(schema: string, text: string, document: XmlDocument): Verdicts {
+  return {
+    libxml2: SchemaValidator.load(schema).validate(text).map((issue) => issue.message),
+    ours: CompiledSchema.load(schema).validate(document).map((issue) => issue.message),
+  };
+}
+
+/** Asserts both validators accept `text` or both reject it (when our parser takes it at all). */
+export function assertSameVerdict(schema: string, text: string, context = ''): boolean {
+  let document: XmlDocument;
+  try {
+    document = parseXmlDocument(text);
+  } catch {
+    return false;
+  }
+  const { libxml2, ours } = verdicts(schema, text, document);
+  assert.equal(
+    ours.length === 0,
+    libxml2.length === 0,
+    `verdicts differ for ${schema}${context}\n${text}\nlibxml2: ${JSON.stringify(libxml2)}\nours: ${JSON.stringify(ours)}`,
+  );
+  return true;
+}
+
+export interface DifferentialResult {
+  readonly runs: number;
+  readonly valid: number;
+  readonly invalid: number;
+  readonly unparsed: number;
+}
+
+/**
+ * Runs `numRuns` random mutation sequences (1 to 3 mutations) of `seed`, a valid
+ * document of `schema`, asserting the same verdict each time.
+ */
+export function runDifferential(schema: string, seed: string, numRuns: number, rngSeed = 4825): DifferentialResult {
+  const root = toNode(parseXmlDocument(seed).root, seed);
+  let valid = 0;
+  let invalid = 0;
+  let unparsed = 0;
+  fc.assert(
+    fc.property(fc.array(mutationArbitrary, { minLength: 1, maxLength: 3 }), (mutations) => {
+      const copy = clone(root);
+      const applied = mutations.map((m) => mutate(copy, m));
+      const text = serialize(copy);
+      let document: XmlDocument;
+      try {
+        document = parseXmlDocument(text);
+      } catch {
+        unparsed += 1;
+        return;
+      }
+      const { libxml2, ours } = verdicts(schema, text, document);
+      if (ours.length === 0) valid += 1;
+      else invalid += 1;
+      assert.equal(
+        ours.length === 0,
+        libxml2.length === 0,
+        `verdicts differ for ${schema} after ${applied.join('; ')}\n${text}\nlibxml2: ${JSON.stringify(libxml2)}\nours: ${JSON.stringify(ours)}`,
+      );
+    }),
+    { numRuns, seed: rngSeed, endOnFailure: true },
+  );
+  return { runs: numRuns, valid, invalid, unparsed };
+}

@@ -140,7 +140,6 @@ class Differ {
     if (a.qname !== b.qname || !sameDeclarations(a, b)) return whole();
     const context = contextOf(a);
     const path = pathOf(a, context);
-    if (path === null) return whole();
     const ops: PatchOperation[] = [];
     if (!this.attributes(a, b, path, context, ops)) return whole();
     this.children(a, b, path, context, ops);
@@ -266,7 +265,7 @@ class Differ {
 function replaceElement(a: XmlElement, b: XmlElement, bSource: string, context: Map<string, string>): PatchOperation {
   return {
     op: 'replace',
-    sel: pathOf(a, context) ?? positionalPath(a),
+    sel: pathOf(a, context),
     content: bSource.slice(b.start, b.end),
     namespaces: context,
   };
@@ -282,18 +281,10 @@ function sameDeclarations(a: XmlElement, b: XmlElement): boolean {
   return key(a) === key(b);
 }
 
-/** The absolute selector of an element, its names written with the prefixes of `context`. */
-function pathOf(element: XmlElement, context: ReadonlyMap<string, string>): string | null {
+/** The absolute selector of an element, its names written with the prefixes of `context` (`*[n]` where none fits). */
+function pathOf(element: XmlElement, context: ReadonlyMap<string, string>): string {
   const steps: string[] = [];
   for (let e: XmlElement | null = element; e !== null; e = e.parent) steps.push(elementStep(e, context));
-  return `/${steps.reverse().join('/')}`;
-}
-
-function positionalPath(element: XmlElement): string {
-  const steps: string[] = [];
-  for (let e: XmlElement | null = element; e !== null; e = e.parent) {
-    steps.push(e.parent === null ? '*' : `*[${indexAmong(e, e.parent, () => true)}]`);
-  }
   return `/${steps.reverse().join('/')}`;
 }
 

@@ -3,6 +3,7 @@
  * notifications wired as `xcapd serve` wires them, for the notify tests. Requests
  * use Basic authentication unless a test needs Digest.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,20 +70,34 @@ export async function startNotifyingServer(overrides: Partial<ServerConfig> = {}
     metrics: notifications.metrics,
   });
   await notifications.start(running);
-  const auth = (user: string): string => {
-    const u = USERS.find((x) => x.id === user)!;
-    return basic(u.id, u.password);
-  };
   const root = new URL(running.rootUrl).pathname;
+  /** Basic, or Digest (MD5, answering the challenge of a first unauthenticated try) when the server uses it. */
+  const send = async (method: 'PUT' | 'DELETE', path: string, user: string, headers: Record<string, string>, body?: string): Promise<RawResponse> => {
+    const u = USERS.find((x) => x.id === user)!;
+    const target = `${root}/${path}`;
+    if (config.auth !== 'digest') {
+      return rawRequest(running.origin, { method, path: target, headers: { ...headers, Authorization: basic(u.id, u.password) }, ...(body === undefined ? {} : { body }) });
+    }
+    const first = await rawRequest(running.origin, { method, path: target, headers, ...(body === undefined ? {} : { body }) });
+    const challenge = (first.headersDistinct['www-authenticate'] ?? []).find((c) => /algorithm=MD5(?!-)/.test(c));
+    if (first.status !== 401 || !challenge) return first;
+    const param = (name: string): string => new RegExp(`${name}="([^"]*)"`).exec(challenge)?.[1] ?? '';
+    const md5 = (x: string): string => createHash('md5').update(x).digest('hex');
+    const username = u.id.split('@')[0]!;
+    const cnonce = randomBytes(8).toString('hex');
+    const ha1 = md5(`${username}:${param('realm')}:${u.password}`);
+    const response = md5(`${ha1}:${param('nonce')}:00000001:${cnonce}:auth:${md5(`${method}:${target}`)}`);
+    const authorization = `Digest username="${username}", realm="${param('realm')}", nonce="${param('nonce')}", uri="${target}", algorithm=MD5, qop=auth, nc=00000001, cnonce="${cnonce}", response="${response}", opaque="${param('opaque')}"`;
+    return rawRequest(running.origin, { method, path: target, headers: { ...headers, Authorization: authorization }, ...(body === undefined ? {} : { body }) });
+  };
   return {
     running,
     notifications,
     storage,
     config,
     logLines,
-    put: (path, body, contentType, user = 'alice@example.com') =>
-      rawRequest(running.origin, { method: 'PUT', path: `${root}/${path}`, headers: { Authorization: auth(user), 'Content-Type': contentType }, body }),
-    del: (path, user = 'alice@example.com') => rawRequest(running.origin, { method: 'DELETE', path: `${root}/${path}`, headers: { Authorization: auth(user) } }),
+    put: (path, body, contentType, user = 'alice@example.com') => send('PUT', path, user, { 'Content-Type': contentType }, body),
+    del: (path, user = 'alice@example.com') => send('DELETE', path, user, {}),
     async stop() {
       await notifications.close();
       await running.close();

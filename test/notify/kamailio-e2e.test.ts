@@ -72,6 +72,7 @@ describe('Kamailio presence with xcapd as its XCAP server', { skip, timeout: 60_
 
     const kamailioUrl = `http://127.0.0.1:${httpPort}`;
     xcapd = await startNotifyingServer({
+      auth: 'digest',
       kamailioRpcUrl: `${kamailioUrl}/RPC`,
       kamailioRefetchUrl: `${kamailioUrl}/xcapd/refetch?user={user}&domain={domain}`,
       notifyBatchMs: 20,

@@ -322,14 +322,15 @@ export class SchemaCompiler {
   private declaredElementType(document: SchemaDocument, node: XmlElement, typeName: string | undefined): TypeDefinition | null {
     let type: TypeDefinition | null = typeName === undefined ? null : this.typeByName(document, node, typeName);
     for (const child of xsdChildren(document, node)) {
+      if (child.localName !== 'complexType' && child.localName !== 'simpleType') {
+        unsupported(document, child, `xs:${child.localName} in an element declaration`);
+      }
       if (type !== null) invalid(document, child, 'an element declaration with two types');
       if (child.localName === 'complexType') {
         attributesOf(document, child, ['mixed', 'id']);
         type = this.complexShell(document, child, null, null);
-      } else if (child.localName === 'simpleType') {
-        type = this.simpleType(document, child, null);
       } else {
-        unsupported(document, child, `xs:${child.localName} in an element declaration`);
+        type = this.simpleType(document, child, null);
       }
     }
     return type;

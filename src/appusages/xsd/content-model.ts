@@ -66,9 +66,22 @@ export class ContentState {
   /** What may come next, for messages. */
   readonly expected: string[] = [];
 
+  // The last element transition taken: siblings in a long list usually share their name.
+  private lastNamespace: string | null = null;
+  private lastLocalName = '';
+  private lastTransition: ContentTransition | undefined = undefined;
+
   next(namespace: string | null, localName: string): ContentTransition | undefined {
+    if (localName === this.lastLocalName && namespace === this.lastNamespace && this.lastTransition !== undefined) {
+      return this.lastTransition;
+    }
     const transition = this.elements.get(namespace)?.get(localName);
-    if (transition !== undefined) return transition;
+    if (transition !== undefined) {
+      this.lastNamespace = namespace;
+      this.lastLocalName = localName;
+      this.lastTransition = transition;
+      return transition;
+    }
     const byNamespace = this.namespaceTransitions.get(namespace);
     if (byNamespace !== undefined) return byNamespace ?? undefined;
     return namespace === null ? undefined : (this.otherNamespaces ?? undefined);

@@ -81,8 +81,11 @@ export function xsdChildren(document: SchemaDocument, node: XmlElement): XmlElem
 }
 
 function readSchema(name: string): SchemaDocument {
-  const file = path.join(SCHEMA_DIRECTORY, name);
-  const source = readFileSync(file, 'utf8');
+  return parseSchemaDocument(name, readFileSync(path.join(SCHEMA_DIRECTORY, name), 'utf8'));
+}
+
+/** Parses the text of schema document `name` (imports are not followed). */
+export function parseSchemaDocument(name: string, source: string): SchemaDocument {
   let root: XmlElement;
   try {
     root = parseXmlDocument(source).root;

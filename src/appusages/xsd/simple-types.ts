@@ -100,10 +100,15 @@ export interface FacetStep {
   readonly patterns: readonly XsdPattern[] | null;
 }
 
+interface OwnedFacetStep extends FacetStep {
+  /** The type that added the step, as messages name it. */
+  readonly owner: string;
+}
+
 export class RestrictedType extends SimpleType {
   override readonly builtin: BuiltinType;
   override readonly isId: boolean;
-  private readonly steps: readonly FacetStep[];
+  private readonly steps: readonly OwnedFacetStep[];
 
   constructor(name: string | null, namespace: string | null, base: SimpleType, step: FacetStep) {
     super(name, namespace, base);
@@ -111,7 +116,7 @@ export class RestrictedType extends SimpleType {
     this.builtin = base.builtin;
     this.isId = base.isId;
     const inherited = base instanceof RestrictedType ? base.steps : [];
-    this.steps = step.enumeration === null && step.patterns === null ? inherited : [...inherited, step];
+    this.steps = step.enumeration === null && step.patterns === null ? inherited : [...inherited, { ...step, owner: this.label }];
   }
 
   override check(value: string): string | null {
@@ -120,7 +125,7 @@ export class RestrictedType extends SimpleType {
     const normalized = normalizeWhiteSpace(value, this.builtin.whiteSpace);
     for (const step of this.steps) {
       if (step.patterns !== null && !step.patterns.some((pattern) => pattern.matches(normalized))) {
-        return `${quote(normalized)} does not match the pattern${step.patterns.length > 1 ? 's' : ''} of ${this.label}`;
+        return `${quote(normalized)} does not match the pattern${step.patterns.length > 1 ? 's' : ''} of ${step.owner}`;
       }
       if (step.enumeration !== null && !step.enumeration.has(normalized)) {
         const allowed = [...step.enumeration];

@@ -28,6 +28,10 @@ for (let c = 0; c < 128; c += 1) {
   if (/[0-9A-Fa-f]/.test(ch)) ALLOWED[c]! |= HEX;
 }
 
+/** pchar without the percent-encoded triplets: unreserved, sub-delims, ':' and '@'. */
+const PCHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c += 1) if ((ALLOWED[c]! & (UNRESERVED | SUB_DELIM)) !== 0 || c === 0x3a || c === 0x40) PCHAR[c] = 1;
+
 function classOf(s: string, i: number): number {
   const c = s.charCodeAt(i);
   return c < 128 ? ALLOWED[c]! : 0;
@@ -59,7 +63,18 @@ function advance(s: string, i: number): number {
 
 /** segment = *pchar, optionally without ':'; returns the index after it. */
 function segment(s: string, i: number, noColon: boolean): number {
-  while (i < s.length && isPchar(s, i) && !(noColon && s.charCodeAt(i) === 0x3a)) i = advance(s, i);
+  const length = s.length;
+  while (i < length) {
+    const c = s.charCodeAt(i);
+    if (c < 128 && PCHAR[c] === 1) {
+      if (noColon && c === 0x3a) break;
+      i += 1;
+    } else if (c === 0x25 && isPctEncoded(s, i)) {
+      i += 3;
+    } else {
+      break;
+    }
+  }
   return i;
 }
 
@@ -173,20 +188,17 @@ export function isUriReference(s: string): boolean {
   return isAbsoluteUri(s) || isRelativeRef(s);
 }
 
-/** Characters that make a value take the slow path: white space to collapse, or characters libxml2 replaces. */
-const REWRITTEN = new Uint8Array(128);
-for (let c = 0; c <= 0x20; c += 1) REWRITTEN[c] = 1;
-for (const ch of '<>"{}|\\^`\'\u007f') REWRITTEN[ch.charCodeAt(0)] = 1;
-
+/** What libxml2 replaces by '_' before parsing (white space included, after collapsing). */
 const LITERAL_UNSAFE = /[\u0000-\u0020\u007f-\uffff<>"{}|\\^`']/g;
+const LITERAL_UNSAFE_ONE = new RegExp(LITERAL_UNSAFE.source);
 
-/** True when `value` is an `xs:anyURI` as libxml2 checks it (see the module comment). */
+/**
+ * True when `value` is an `xs:anyURI` as libxml2 checks it (see the module comment).
+ * A value that parses as it is needs no rewriting (rewriting cannot make it invalid),
+ * which spares the common case a second pass.
+ */
 export function isAnyUri(value: string): boolean {
-  const length = value.length;
-  if (length === 0) return true;
-  for (let i = 0; i < length; i += 1) {
-    const c = value.charCodeAt(i);
-    if (c >= 128 || REWRITTEN[c] === 1) return isUriReference(collapseWhitespace(value).replace(LITERAL_UNSAFE, '_'));
-  }
-  return isUriReference(value);
+  if (value.length === 0 || isUriReference(value)) return true;
+  if (!LITERAL_UNSAFE_ONE.test(value)) return false;
+  return isUriReference(collapseWhitespace(value).replace(LITERAL_UNSAFE, '_'));
 }

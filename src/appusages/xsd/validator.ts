@@ -128,7 +128,7 @@ export class ValidationRun {
       }
       type = effective;
     }
-    if (type instanceof SimpleType) {
+    if (type.kind === 'simple') {
       for (const attribute of element.attributes) {
         if (attribute.namespace === XSI_NAMESPACE && isXsiMeta(attribute.localName)) continue;
         this.report(attribute.start, `element ${elementName(element)}: attribute ${attributeName(attribute)} is not allowed`);

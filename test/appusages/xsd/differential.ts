@@ -116,6 +116,9 @@ const INTERESTING_VALUES = [
   '2024-02-30T00:00:00Z', '2024-01-01', '2024-01-01T24:00:00', 'sip:alice@example.com', 'http://xcap.example.com/a b',
   '%zz', 'a#b#c', 'urn:x', 'http://[::1', 'pres:a@b', 'en', 'en-US', 'en_US', 'é', '1a', '_id', 'a:b', '@id', 'namespace::x',
   "/a/b[2]/@c", "a[@b='c'", "id('k')/@x", 'text()', '*', 'r1', 't1', 'p1', 'same',
+  // xsi:type values, and namespace URIs libxml2's parser refuses.
+  'xs:string', 'xs:boolean', 'xs:anyURI', 'xs:anyType', 'xs:integer', 'rl:listType', 'pr:booleanPermission', 'dm:empty',
+  'urn:é', 'http://h:/', 'a{b}',
 ];
 
 const FOREIGN = 'urn:example:foreign';
@@ -132,6 +135,7 @@ const mutationArbitrary: fc.Arbitrary<Mutation> = fc.record({
   kind: fc.constantFrom(
     'drop-element', 'duplicate-element', 'swap-siblings', 'rename-element', 'drop-attribute', 'add-attribute',
     'alter-attribute', 'alter-text', 'insert-foreign', 'insert-known', 'add-text', 'wrap-foreign', 'copy-id',
+    'declare-namespace',
   ),
   target: fc.nat(),
   pick: fc.nat(),
@@ -180,6 +184,7 @@ function mutate(root: Node, m: Mutation): string {
       if (qname.startsWith('f:') && !node.declarations.some((d) => d.prefix === 'f')) node.declarations.push({ prefix: 'f', uri: FOREIGN });
       if (qname.startsWith('xsi:') && !node.declarations.some((d) => d.prefix === 'xsi')) {
         node.declarations.push({ prefix: 'xsi', uri: 'http://www.w3.org/2001/XMLSchema-instance' });
+        node.declarations.push({ prefix: 'xs', uri: 'http://www.w3.org/2001/XMLSchema' });
       }
       node.attributes.push({ qname, value: m.value });
       return `add @${qname}="${m.value}"`;
@@ -237,6 +242,12 @@ function mutate(root: Node, m: Mutation): string {
       attribute.value = withValues[m.target % withValues.length]!;
       return `copy value into @${attribute.qname}`;
     }
+    case 'declare-namespace': {
+      const prefix = `n${m.pick % 3}`;
+      if (node.declarations.some((d) => d.prefix === prefix) || m.value === '') return 'none';
+      node.declarations.push({ prefix, uri: m.value });
+      return `declare xmlns:${prefix}="${m.value}"`;
+    }
     default:
       throw new Error(`unknown mutation ${m.kind}`);
   }
@@ -271,6 +282,11 @@ export function assertSameVerdict(schema: string, text: string, context = ''): b
   return true;
 }
 
+function assertValidSeed(schema: string, seed: string): void {
+  const { libxml2, ours } = verdicts(schema, seed, parseXmlDocument(seed));
+  assert.deepEqual({ libxml2, ours }, { libxml2: [], ours: [] }, `the seed document must be valid against ${schema}`);
+}
+
 export interface DifferentialResult {
   readonly runs: number;
   readonly valid: number;
@@ -283,6 +299,7 @@ export interface DifferentialResult {
  * document of `schema`, asserting the same verdict each time.
  */
 export function runDifferential(schema: string, seed: string, numRuns: number, rngSeed = 4825): DifferentialResult {
+  assertValidSeed(schema, seed);
   const root = toNode(parseXmlDocument(seed).root, seed);
   let valid = 0;
   let invalid = 0;
@@ -311,4 +328,80 @@ export function runDifferential(schema: string, seed: string, numRuns: number, r
     { numRuns, seed: rngSeed, endOnFailure: true },
   );
   return { runs: numRuns, valid, invalid, unparsed };
+}
+
+/** The positions among element children that lead from `root` to `target`. */
+function pathOf(root: Node, target: Node): number[] | null {
+  if (root === target) return [];
+  const elements = root.children.filter(isNode);
+  for (let i = 0; i < elements.length; i += 1) {
+    const rest = pathOf(elements[i]!, target);
+    if (rest !== null) return [i, ...rest];
+  }
+  return null;
+}
+
+function follow(root: XmlElement, path: readonly number[]): XmlElement {
+  let element = root;
+  for (const index of path) element = element.children.filter((c): c is XmlElement => c.kind === 'element')[index]!;
+  return element;
+}
+
+/**
+ * Incremental validation against full validation (and libxml2): an element of the
+ * valid `seed` is edited in place, or a copy of it is inserted and edited, as an
+ * element PUT does; validateElement() on it must give validate()'s verdict.
+ */
+export function runIncremental(schema: string, seed: string, numRuns: number, rngSeed = 4826): { valid: number; invalid: number } {
+  assertValidSeed(schema, seed);
+  const root = toNode(parseXmlDocument(seed).root, seed);
+  const compiled = CompiledSchema.load(schema);
+  let valid = 0;
+  let invalid = 0;
+  fc.assert(
+    fc.property(
+      fc.nat(),
+      fc.boolean(),
+      fc.array(mutationArbitrary, { maxLength: 3 }),
+      fc.option(fc.tuple(fc.nat(), fc.constantFrom('id', 'xml:id')), { nil: null }),
+      (target, insert, mutations, idCopy) => {
+        const copy = clone(root);
+        const candidates = elementsOf(copy).filter((e) => e.parent !== null);
+        const { node, parent } = candidates[target % candidates.length]!;
+        let edited = node;
+        if (insert) {
+          edited = clone(node);
+          parent!.children.splice(parent!.children.indexOf(node) + 1, 0, edited);
+        }
+        const applied = mutations.map((m) => mutate(edited, m));
+        if (idCopy !== null) {
+          // An ID-like value from anywhere in the document, to provoke clashes with the rest of it.
+          const values = elementsOf(copy).flatMap((e) => e.node.attributes.map((a) => a.value));
+          const value = values[idCopy[0] % Math.max(values.length, 1)] ?? 'x';
+          const attribute = edited.attributes.find((a) => a.qname === idCopy[1]);
+          if (attribute !== undefined) attribute.value = value;
+          else edited.attributes.push({ qname: idCopy[1], value });
+          applied.push(`@${idCopy[1]}="${value}"`);
+        }
+        const text = serialize(copy);
+        let document: XmlDocument;
+        try {
+          document = parseXmlDocument(text);
+        } catch {
+          return;
+        }
+        const element = follow(document.root, pathOf(copy, edited)!);
+        const full = compiled.validate(document);
+        const partial = compiled.validateElement(document, element);
+        const libxml2 = SchemaValidator.load(schema).validate(text);
+        const context = `${schema} after editing ${element.qname} (${applied.join('; ')})\n${text}\nfull: ${JSON.stringify(full)}\nincremental: ${JSON.stringify(partial)}\nlibxml2: ${JSON.stringify(libxml2)}`;
+        assert.equal(partial.length === 0, full.length === 0, `incremental and full validation differ for ${context}`);
+        assert.equal(full.length === 0, libxml2.length === 0, `full validation and libxml2 differ for ${context}`);
+        if (full.length === 0) valid += 1;
+        else invalid += 1;
+      },
+    ),
+    { numRuns, seed: rngSeed, endOnFailure: true },
+  );
+  return { valid, invalid };
 }

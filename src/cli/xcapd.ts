@@ -72,12 +72,12 @@ async function serve(flags: ServeFlags): Promise<void> {
     metrics: notifications.metrics,
   });
   await notifications.start(running);
-  const users = directory ? [] : await storage.listUsers();
+  const userCount = directory ? 0 : (await storage.userSummary()).count;
   logger.info(
-    { url: running.rootUrl, database: storage.description, auth: config.auth, users: directory ? directory.description : users.length },
+    { url: running.rootUrl, database: storage.description, auth: config.auth, users: directory ? directory.description : userCount },
     `xcapd serving ${running.rootUrl} (database ${storage.description}, auth ${config.auth}${directory ? `, users from the ${directory.description}` : ''})`,
   );
-  if (!directory && users.length === 0 && config.auth !== 'none') {
+  if (!directory && userCount === 0 && config.auth !== 'none') {
     logger.warn(
       `no users yet: add one with "npx xcapd user add alice@example.com --password secret${flags.database ? ` --database ${flags.database}` : ''}"`,
     );

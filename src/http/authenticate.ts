@@ -96,16 +96,15 @@ export class Authenticator {
     const realm = this.realmFor(xui, host);
     if (xui || this.options.realm || this.options.defaultRealm) return realm;
     const known = await this.knownRealms();
-    if (known.has(realm) || known.size !== 1) return realm;
-    return [...known][0]!;
+    return known.length === 1 ? known[0]! : realm;
   }
 
-  private realmCache: { readonly at: number; readonly realms: Set<string> } | null = null;
+  private realmCache: { readonly at: number; readonly realms: readonly string[] } | null = null;
 
-  private async knownRealms(): Promise<Set<string>> {
+  private async knownRealms(): Promise<readonly string[]> {
     const now = Date.now();
     if (this.realmCache && now - this.realmCache.at < REALM_CACHE_MS) return this.realmCache.realms;
-    const realms = new Set((await this.options.storage.listUsers()).map((u) => u.realm));
+    const { realms } = await this.options.storage.userSummary();
     this.realmCache = { at: now, realms };
     return realms;
   }

@@ -43,6 +43,7 @@ import type {
   UniqueClaim,
   UpdateResult,
   UserRecord,
+  UserSummary,
 } from './types.js';
 
 export interface PostgresStorageOptions {
@@ -399,6 +400,14 @@ export class PostgresStorage implements Storage {
       const rows = await this.sql<UserRow[]>`
         SELECT id, realm, ha1_md5, ha1_sha256, admin, created_at FROM users ORDER BY id`;
       return rows.map(userFromRow);
+    });
+  }
+
+  userSummary(): Promise<UserSummary> {
+    return this.track(async () => {
+      const [count] = await this.sql<{ n: string }[]>`SELECT COUNT(*)::text AS n FROM users`;
+      const realms = await this.sql<{ realm: string }[]>`SELECT DISTINCT realm FROM users LIMIT 2`;
+      return { count: Number(count?.n ?? 0), realms: realms.map((r) => r.realm) };
     });
   }
 

@@ -27,6 +27,7 @@ import type {
   UniqueClaim,
   UpdateResult,
   UserRecord,
+  UserSummary,
 } from './types.js';
 
 export interface SqliteStorageOptions {
@@ -333,6 +334,8 @@ function prepareStatements(db: Db) {
     listUsers: db.prepare<[], UserRow>(
       'SELECT id, realm, ha1_md5, ha1_sha256, admin, created_at FROM users ORDER BY id',
     ),
+    countUsers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users'),
+    someRealms: db.prepare<[], { realm: string }>('SELECT DISTINCT realm FROM users LIMIT 2'),
   };
 }
 
@@ -473,6 +476,11 @@ export class SqliteStorage implements Storage {
   async listUsers(): Promise<UserRecord[]> {
     this.assertOpen();
     return this.statements.listUsers.all().map(userFromRow);
+  }
+
+  async userSummary(): Promise<UserSummary> {
+    this.assertOpen();
+    return { count: this.statements.countUsers.get()!.n, realms: this.statements.someRealms.all().map((r) => r.realm) };
   }
 
   async scanDocuments(options: ScanOptions<DocumentKey> = {}): Promise<StoredDocument[]> {

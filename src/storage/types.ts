@@ -92,6 +92,12 @@ export interface UserRecord {
   readonly createdAt: number;
 }
 
+export interface UserSummary {
+  readonly count: number;
+  /** Distinct realms of the users, at most two: enough to tell "one realm for all" apart. */
+  readonly realms: readonly string[];
+}
+
 export interface DocumentQuery {
   readonly auid?: string;
   readonly tree?: Tree;
@@ -143,6 +149,8 @@ export interface Storage {
   /** Returns whether a user was removed. */
   removeUser(id: string): Promise<boolean>;
   listUsers(): Promise<UserRecord[]>;
+  /** How many users there are and up to two of their distinct realms, cheaply (startup, realm choice). */
+  userSummary(): Promise<UserSummary>;
 
   close(): Promise<void>;
 

@@ -330,6 +330,21 @@ for (const backend of backends) {
       assert.deepEqual((await storage.listUsers()).filter((u) => u.id.startsWith('u-')), [bob]);
     });
 
+    test('userSummary counts users and names at most two realms', async () => {
+      const before = await storage.userSummary();
+      await storage.putUser(user('s-one@example.com', { realm: 's-realm-1' }));
+      const one = await storage.userSummary();
+      assert.equal(one.count, before.count + 1);
+      assert.ok(one.realms.length >= 1 && one.realms.length <= 2);
+      await storage.putUser(user('s-two@example.com', { realm: 's-realm-2' }));
+      await storage.putUser(user('s-three@example.com', { realm: 's-realm-3' }));
+      const more = await storage.userSummary();
+      assert.equal(more.count, before.count + 3);
+      assert.equal(more.realms.length, 2);
+      for (const id of ['s-one@example.com', 's-two@example.com', 's-three@example.com']) await storage.removeUser(id);
+      assert.equal((await storage.userSummary()).count, before.count);
+    });
+
     test('scans documents and users page by page in key order', async () => {
       assert.ok(storage.scanDocuments && storage.scanUsers);
       for (let i = 0; i < 7; i += 1) {

@@ -3,11 +3,12 @@ import { stdin, stderr } from 'node:process';
 
 export function promptPassword(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    stderr.write(question);
     const input = stdin;
     let answer = '';
     const wasRaw = input.isRaw;
+    // Raw mode first: what is typed while the prompt is being written must not echo.
     input.setRawMode?.(true);
+    stderr.write(question);
     input.resume();
     input.setEncoding('utf8');
     const done = (error?: Error) => {

@@ -20,7 +20,7 @@ const RESOURCE_LISTS_NS = 'urn:ietf:params:xml:ns:resource-lists';
 function resourceLists(entries: number): string {
   const parts: string[] = [];
   for (let i = 0; i < entries; i++) {
-    parts.push(`    <entry uri="sip:user${i}@example.com">\n      <display-name>User ${i}</display-name>\n    </entry>\n`);
+    parts.push(`    <entry uri="sip:user${i}@example.com"><display-name>User ${i}</display-name></entry>\n`);
   }
   return (
     '<?xml version="1.0" encoding="UTF-8"?>\n' +

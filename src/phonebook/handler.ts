@@ -22,7 +22,7 @@
  */
 import { createHash } from 'node:crypto';
 import { phonebook, PHONEBOOK_DOCUMENT_TYPES, reviewPhonebook } from '../appusages/usages/phonebook.js';
-import { SchemaValidator } from '../appusages/schema-validator.js';
+import { validateDocument } from '../appusages/validate-document.js';
 import type { AppUsage } from '../appusages/types.js';
 import { evaluatePreconditions, parseEntityTags, type Preconditions } from '../service/preconditions.js';
 import type { DocumentChange, UsageRequestHandler, XcapRequest, XcapResponse } from '../service/xcap-service.js';
@@ -212,11 +212,7 @@ export class PhonebookHandler implements UsageRequestHandler {
   // Writing
 
   private validate(usage: AppUsage, document: XmlDocument, key: DocumentKey): string[] {
-    if (usage.schema !== null) {
-      const issues = SchemaValidator.load(usage.schema).validate(document.source);
-      if (issues.length > 0) throw new XcapConflictError('schema-validation-error', issues.map((i) => i.message).join('; '));
-    }
-    usage.checkConstraints?.(document, key);
+    validateDocument(usage, document, key);
     return reviewPhonebook(document);
   }
 

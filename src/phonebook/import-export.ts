@@ -13,7 +13,7 @@
  */
 import { extname } from 'node:path';
 import { checkPhonebookConstraints, PHONEBOOK_AUID, PHONEBOOK_DOCUMENT, phonebook } from '../appusages/usages/phonebook.js';
-import { SchemaValidator } from '../appusages/schema-validator.js';
+import { describeIssues, schemaIssues } from '../appusages/validate-document.js';
 import { normalizeUserId, toXui } from '../auth/user-id.js';
 import type { DocumentKey, Storage } from '../storage/types.js';
 import { parseDocumentBody } from '../xcap/operations.js';
@@ -135,9 +135,10 @@ export function duplicateNumberWarnings(entries: readonly PhonebookEntry[], numb
 }
 
 function validateOrThrow(content: string): void {
-  const issues = SchemaValidator.load(phonebook.schema!).validate(content);
-  if (issues.length > 0) throw new Error(`the resulting phone book is not valid: ${issues.map((i) => i.message).join('; ')}`);
-  checkPhonebookConstraints(parseDocumentBody(content));
+  const document = parseDocumentBody(content);
+  const issues = schemaIssues(phonebook.schema!, document);
+  if (issues.length > 0) throw new Error(`the resulting phone book is not valid: ${describeIssues(issues)}`);
+  checkPhonebookConstraints(document);
 }
 
 export async function importPhonebook(storage: Storage, bytes: Uint8Array, options: ImportOptions): Promise<ImportReport> {

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AppUsageRegistry } from '../appusages/registry.js';
-import { SchemaValidator } from '../appusages/schema-validator.js';
+import { validateDocument } from '../appusages/validate-document.js';
 import type { AppUsage, Requester } from '../appusages/types.js';
 import { authorize } from '../auth/policy.js';
 import { InvalidUserIdError, normalizeUserId, toXui } from '../auth/user-id.js';
@@ -106,7 +106,6 @@ export class XcapService {
   private readonly storage: Storage;
   private readonly limits: Partial<XmlParseLimits> | undefined;
   private readonly onChange: ((change: DocumentChange) => void) | undefined;
-  private readonly validators = new Map<string, SchemaValidator>();
   private readonly usageHandlers: ReadonlyMap<string, UsageRequestHandler>;
 
   constructor(options: XcapServiceOptions) {
@@ -279,7 +278,7 @@ export class XcapService {
         const edit = await compute(current);
         if (edit === 'delete') return { mutation: { kind: 'delete' } as Mutation, result: null };
         created = edit.created;
-        const claims = this.validate(usage, edit.document, key);
+        const claims = validateDocument(usage, edit.document, key);
         return { mutation: { kind: 'put', content: edit.source, claims } as Mutation, result: null };
       });
       if (result.changed) {
@@ -297,25 +296,6 @@ export class XcapService {
       if (e instanceof ClaimConflictError) throw this.claimConflict(usage, e.claim);
       throw e;
     }
-  }
-
-  private validate(usage: AppUsage, document: XmlDocument, key: DocumentKey): readonly UniqueClaim[] {
-    if (usage.schema !== null) {
-      const issues = this.validator(usage.schema).validate(document.source);
-      if (issues.length > 0) {
-        throw new XcapConflictError('schema-validation-error', issues.map((i) => i.message).join('; '));
-      }
-    }
-    return usage.checkConstraints?.(document, key) ?? [];
-  }
-
-  private validator(schema: string): SchemaValidator {
-    let v = this.validators.get(schema);
-    if (!v) {
-      v = SchemaValidator.load(schema);
-      this.validators.set(schema, v);
-    }
-    return v;
   }
 
   private claimConflict(usage: AppUsage, claim: UniqueClaim): XcapConflictError {

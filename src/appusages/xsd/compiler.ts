@@ -19,8 +19,10 @@
  * Not supported (they make the load fail): xs:include, xs:redefine, xs:group,
  * xs:all, xs:list, identity constraints, nillable="true", fixed values, block and
  * final, prohibited attributes, facets other than enumeration and pattern,
- * simpleContent restriction, and complexContent restriction of a type other than
- * xs:anyType.
+ * simpleContent restriction, complexContent restriction of a type other than
+ * xs:anyType, attribute groups with wildcards, the built-in types IDREF(S),
+ * ENTITY/ENTITIES, NOTATION and NMTOKENS, and occurrence bounds other than
+ * minOccurs 0 or 1 with maxOccurs 1 or unbounded (see content-model.ts).
  */
 import { inScopeNamespaces } from '../../xcap/xml/parser.js';
 import { XML_NAMESPACE, type XmlElement } from '../../xcap/xml/tree.js';

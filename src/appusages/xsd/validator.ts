@@ -22,7 +22,7 @@ import { isNcName } from '../../xcap/xml/escape.js';
 import { inScopeNamespaces } from '../../xcap/xml/parser.js';
 import { XML_NAMESPACE, type XmlAttribute, type XmlDocument, type XmlElement } from '../../xcap/xml/tree.js';
 import type { ContentAutomaton, ContentTransition } from './content-model.js';
-import { isBlankString, isNcNameLoose, stripBlanks } from './lexical.js';
+import { collapseWhitespace, isBlankString, isNcNameLoose, stripBlanks } from './lexical.js';
 import {
   ANY_TYPE,
   ComplexType,
@@ -37,6 +37,8 @@ import {
 } from './model.js';
 import { SimpleType, XSD_NAMESPACE, builtinSimpleType, quote } from './simple-types.js';
 import { isUriReference } from './uri-syntax.js';
+
+const QNAME = builtinSimpleType('QName');
 
 export interface SchemaValidationIssue {
   /** Human-readable, suitable for an xcap-error phrase, e.g. `line 4: element {ns}entry: attribute 'foo' is not allowed`. */
@@ -190,7 +192,7 @@ export class ValidationRun {
 
   private attributeValue(element: XmlElement, attribute: XmlAttribute, decl: AttributeDecl): void {
     const type = decl.type;
-    const problem = type.check(attribute.value);
+    const problem = type.check(attribute.value) ?? this.qnamePrefix(element, type, attribute.value);
     if (problem !== null) {
       this.report(attribute.start, `element ${elementName(element)}: attribute ${attributeName(attribute)}: ${problem}`);
       return;
@@ -199,6 +201,15 @@ export class ValidationRun {
     if (type.isId && !(attribute.namespace === XML_NAMESPACE && attribute.localName === 'id')) {
       this.registerId(stripBlanks(attribute.value), attribute.start, element);
     }
+  }
+
+  /** A QName value's prefix must be in scope. */
+  private qnamePrefix(element: XmlElement, type: SimpleType, raw: string): string | null {
+    if (type.builtin !== QNAME) return null;
+    const value = collapseWhitespace(raw);
+    const colon = value.indexOf(':');
+    if (colon < 0 || inScopeNamespaces(element).has(value.slice(0, colon))) return null;
+    return `the prefix of the QName ${quote(value)} is not declared`;
   }
 
   private registerId(value: string, offset: number, element: XmlElement): void {
@@ -224,7 +235,7 @@ export class ValidationRun {
       }
     }
     if (elements) return;
-    const problem = type.check(value);
+    const problem = type.check(value) ?? this.qnamePrefix(element, type, value);
     if (problem !== null) this.report(element.start, `element ${elementName(element)}: ${problem}`);
   }
 
@@ -343,7 +354,9 @@ export class ValidationRun {
    * Returns whether the element has xsi: attributes.
    */
   private documentChecks(element: XmlElement): boolean {
+    const attributes = element.attributes;
     const declarations = element.namespaceDeclarations;
+    if (attributes.length === 0 && declarations.length === 0) return false;
     for (let i = 0; i < declarations.length; i += 1) {
       const declaration = declarations[i]!;
       if (declaration.uri !== '' && !isUriReference(declaration.uri)) {
@@ -352,7 +365,6 @@ export class ValidationRun {
       }
     }
     let xsi = false;
-    const attributes = element.attributes;
     for (let i = 0; i < attributes.length; i += 1) {
       const attribute = attributes[i]!;
       if (attribute.namespace === XML_NAMESPACE) {

@@ -389,6 +389,27 @@ describe('xsi: attributes, as libxml2 treats them', () => {
   }
 });
 
+describe('more xsi: cases, against libxml2', () => {
+  const XE = 'xmlns="urn:ietf:params:xml:ns:xcap-error"';
+  for (const [schema, text] of [
+    ['xcap-error.xsd', `<xcap-error ${XE}><extension><error-element/></extension></xcap-error>`],
+    ['xcap-error.xsd', `<xcap-error ${XE}><extension><xcap-error><not-utf-8/></xcap-error></extension></xcap-error>`],
+    ['xcap-error.xsd', `<xcap-error ${XE} ${XSI} xsi:type="xs:anyType"><not-utf-8/></xcap-error>`],
+    ['xcap-error.xsd', `<error-element ${XE} ${XSI} xsi:type="xs:anyType"/>`],
+    ['pres-rules.xsd', presRule('<cr:transformations><pr:provide-mood xsi:type="pr:unknownBooleanPermission" name="a" ns="b">true</pr:provide-mood></cr:transformations>', `${CP_PR} ${XSI}`)],
+    ['pres-rules.xsd', presRule('<cr:transformations><pr:provide-mood xsi:type="pr:unknownBooleanPermission">true</pr:provide-mood></cr:transformations>', `${CP_PR} ${XSI}`)],
+    ['resource-lists.xsd', `<resource-lists ${RL} ${XSI}><list><x:a xmlns:x="urn:x" xsi:type="xs:anyType"><entry foo="1"/></x:a></list></resource-lists>`],
+    ['resource-lists.xsd', `<resource-lists ${RL} ${XSI}><list><x:a xmlns:x="urn:x" xsi:type="xs:string" foo="1">s</x:a></list></resource-lists>`],
+    // Element content of type xs:ID is not checked for uniqueness (libxml2 registers attributes only).
+    ['resource-lists.xsd', `<resource-lists ${RL} ${XSI}><list><x:a xmlns:x="urn:x" xsi:type="xs:ID">a1</x:a><x:b xmlns:x="urn:x" xsi:type="xs:ID">a1</x:b></list></resource-lists>`],
+  ] as const) {
+    test(text.slice(0, 120), () => {
+      const theirs = SchemaValidator.load(schema).validate(text).length === 0;
+      assert.equal(validate(schema, text).length === 0, theirs);
+    });
+  }
+});
+
 describe('checks libxml2 makes while parsing', () => {
   test('namespace declarations must hold URIs libxml2 parses', () => {
     for (const uri of ['urn:é', 'a b', 'a{b', 'a#b#c', 'http://[x']) {

@@ -51,7 +51,7 @@ export class ChangeEventFactory {
 
   constructor(private readonly options: ChangeEventFactoryOptions) {}
 
-  create(change: DocumentChange, withPatch: boolean): ChangeEvent {
+  create(change: DocumentChange, withPatch: boolean, withComponents = true): ChangeEvent {
     const seq = ++this.seq;
     const { key } = change;
     const document: DocumentSelector = { auid: key.auid, tree: key.tree, xui: key.tree === 'users' ? key.owner : null, path: key.path };
@@ -72,7 +72,7 @@ export class ChangeEventFactory {
       fragments = [renderDiffItem(report)];
     }
     const usage = this.options.registry.get(key.auid);
-    if (change.nodeSelector !== null && usage) {
+    if (withComponents && change.nodeSelector !== null && usage) {
       const bindings = change.namespaceBindings ?? new Map<string, string>();
       const component = componentItem(componentSel(document, change.nodeSelector, bindings), current?.content ?? null, change.nodeSelector, {
         defaultNamespace: usage.defaultNamespace,

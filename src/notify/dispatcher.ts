@@ -15,6 +15,11 @@ export interface ChangeSink {
   accept(event: ChangeEvent): void;
   /** Whether this sink wants RFC 5261 patches right now (they cost a parse of both versions). */
   wantsPatches(): boolean;
+  /**
+   * Whether this sink would send the changed element or attribute itself right now
+   * (extracting it costs a parse of the new version). Absent: always.
+   */
+  wantsComponents?(): boolean;
   /** Resolves once everything accepted so far is delivered or given up (tests, shutdown). */
   idle?(): Promise<void>;
   close?(): Promise<void>;
@@ -66,10 +71,11 @@ export class ChangeDispatcher {
     this.pending = [];
     this.scheduled = false;
     const withPatch = this.sinks.some((s) => s.wantsPatches());
+    const withComponents = this.sinks.some((s) => s.wantsComponents?.() ?? true);
     for (const change of batch) {
       let event: ChangeEvent;
       try {
-        event = this.factory.create(change, withPatch);
+        event = this.factory.create(change, withPatch, withComponents);
       } catch (e) {
         this.logger.error({ err: e, auid: change.key.auid, owner: change.key.owner }, 'could not describe a change for notification');
         continue;

@@ -73,6 +73,11 @@ export class ChangeFeed implements ChangeSink {
     return this.clients.size > 0;
   }
 
+  /** Events made while nobody listens carry etags only; a client resuming from them re-fetches. */
+  wantsComponents(): boolean {
+    return this.clients.size > 0;
+  }
+
   accept(event: ChangeEvent): void {
     const entry: Entry = { event, data: renderXcapDiff(this.options.xcapRoot(), event.fragments) };
     this.history.push(entry);

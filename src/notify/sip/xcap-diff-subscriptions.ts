@@ -155,6 +155,10 @@ export class XcapDiffSubscriptions implements ChangeSink {
     return false;
   }
 
+  wantsComponents(): boolean {
+    return this.subscriptions.size > 0;
+  }
+
   // -------------------------------------------------------------------------
   // Requests
 

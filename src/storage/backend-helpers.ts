@@ -6,10 +6,12 @@ import { randomBytes } from 'node:crypto';
 import type { DocumentKey, Mutation, UniqueClaim } from './types.js';
 
 /**
- * Entity tags are `${counter in base 36}-${8 random hex digits}`; the counter comes
- * from the database (it only grows and is shared by every writer), the random part
- * keeps a database restored from an old backup from handing out a tag a client
- * still holds for a different version.
+ * Entity tags are `${counter in base 36}-${8 random hex digits}`. The counter comes
+ * from the database and is advanced inside the write transaction, so it only grows,
+ * is shared by every writer on the database, and survives a document's deletion and
+ * re-creation: no two written versions get the same counter. The random part keeps
+ * a database restored from an old backup (whose counter rewound) from handing out a
+ * tag a client still holds for a different version.
  */
 export function makeEtag(counter: bigint | number): string {
   return `${counter.toString(36)}-${randomBytes(4).toString('hex')}`;

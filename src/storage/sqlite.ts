@@ -5,12 +5,11 @@
  * `BEGIN IMMEDIATE` transaction so writers take the file's write lock up front.
  */
 
-import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { etagCounter, scanLimit } from './backend-helpers.js';
+import { checkMutation, copyKey, etagCounter, makeEtag, sameKey, scanLimit } from './backend-helpers.js';
 import { sqliteMigrations } from './sqlite-migrations.js';
 import type { SqliteMigration } from './sqlite-migrations.js';
 import { ClaimConflictError } from './types.js';
@@ -154,31 +153,8 @@ function rollbackQuietly(db: Db): void {
   }
 }
 
-function sameKey(a: DocumentKey, b: DocumentKey): boolean {
-  return a.auid === b.auid && a.tree === b.tree && a.owner === b.owner && a.path === b.path;
-}
-
-function copyKey(key: DocumentKey): DocumentKey {
-  return { auid: key.auid, tree: key.tree, owner: key.owner, path: key.path };
-}
-
 function keyParams(key: DocumentKey): KeyParams {
   return [key.auid, key.tree, key.owner, key.path];
-}
-
-/**
- * Entity tags are `${counter in base 36}-${8 random hex digits}`.
- *
- * The counter lives in the database (`etag_counter`) and is advanced inside the
- * write transaction, so it only ever grows, is shared by every process on the file,
- * and survives a document's deletion and re-creation: no two written versions get
- * the same counter. The random part guards against what the counter cannot see — a
- * database restored from a backup or recreated from scratch would restart or rewind
- * the counter, and a client still holding a tag from before must not match a
- * different document version by accident.
- */
-function makeEtag(counter: number): string {
-  return `${counter.toString(36)}-${randomBytes(4).toString('hex')}`;
 }
 
 async function migrate(
@@ -352,17 +328,6 @@ function userFromRow(row: UserRow): UserRecord {
     admin: row.admin !== 0,
     createdAt: row.created_at,
   };
-}
-
-/** Mutators are caller code; a malformed answer must fail loudly, not write garbage. */
-function checkMutation(mutation: Mutation | undefined): asserts mutation is Mutation {
-  const kind = (mutation as { kind?: unknown } | null | undefined)?.kind;
-  if (kind !== 'none' && kind !== 'put' && kind !== 'delete') {
-    throw new TypeError(`updateDocument: the mutator returned an unknown mutation ${JSON.stringify(kind)}`);
-  }
-  if (kind === 'put' && typeof (mutation as { content?: unknown }).content !== 'string') {
-    throw new TypeError('updateDocument: a put mutation needs string content');
-  }
 }
 
 export class SqliteStorage implements Storage {

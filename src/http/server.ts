@@ -128,7 +128,7 @@ export class XcapHttpHandler {
     }
     const uri = parseXcapPath(relative);
     // Resolve before authenticating so an unknown AUID is a 404 without a challenge round trip.
-    this.service.resolve(uri);
+    const resolved = this.service.resolve(uri);
     const auth = await this.authenticator.authenticate(req, uri.document.xui);
     if (!auth.ok) {
       await drain(req);
@@ -146,7 +146,7 @@ export class XcapHttpHandler {
       preconditions: { ifMatch: header(req, 'if-match'), ifNoneMatch: header(req, 'if-none-match') },
       rootUri: this.rootUri(req),
       client: { address: req.socket.remoteAddress ?? '', userAgent: header(req, 'user-agent') ?? '' },
-    });
+    }, resolved);
     const headers: Record<string, string | string[]> = { ...response.headers };
     if (auth.authenticationInfo) headers['Authentication-Info'] = auth.authenticationInfo;
     send(res, response.status, headers, response.body, method === 'HEAD');

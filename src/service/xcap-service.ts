@@ -117,8 +117,9 @@ export class XcapService {
       options.usageHandlers ?? defaultUsageHandlers({ storage: this.storage, limits: this.limits, onChange: this.onChange });
   }
 
-  async handle(request: XcapRequest): Promise<XcapResponse> {
-    const { usage, key } = this.resolve(request.uri);
+  /** `resolved`: what `resolve(request.uri)` gave, when the caller already needed it. */
+  async handle(request: XcapRequest, resolved = this.resolve(request.uri)): Promise<XcapResponse> {
+    const { usage, key } = resolved;
     const access = request.method === 'GET' || request.method === 'HEAD' ? 'read' : 'write';
     if (!authorize(request.requester, key, access, usage)) {
       throw new ForbiddenError(

@@ -42,6 +42,13 @@ export interface ServerConfig {
   phoneAuid: string;
   /** PostgreSQL: most pooled connections per node. */
   databasePool: number;
+  /**
+   * Megabytes of memory per process for recently used documents and their parsed
+   * trees (a quarter for the texts, the rest for the trees); 0 switches caching off.
+   */
+  cacheMb: number;
+  /** Server processes sharing the listening socket and the database (one per core is usual). */
+  workers: number;
   /** The SIP server's user database (postgres:// or mysql:// URL); empty: xcapd's own users. */
   userDatabase: string;
   /** The subscriber table in `userDatabase` (`schema.table` accepted). */
@@ -112,6 +119,8 @@ export const DEFAULT_CONFIG: ServerConfig = {
   phonePath: '/',
   phoneAuid: 'com.counterpath.tbook',
   databasePool: 10,
+  cacheMb: 64,
+  workers: 1,
   userDatabase: '',
   userTable: 'subscriber',
   userColumns: [],
@@ -162,7 +171,10 @@ function coerce<K extends Key>(key: K, raw: unknown, source: string): ServerConf
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) fail('must be a list of strings');
   } else if (typeof def === 'number') {
     value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-    if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) fail(`must be a positive number, not ${JSON.stringify(raw)}`);
+    const least = key === 'cacheMb' ? 0 : Number.MIN_VALUE;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < least) {
+      fail(`must be a ${least === 0 ? 'non-negative' : 'positive'} number, not ${JSON.stringify(raw)}`);
+    }
   } else if (typeof raw !== 'string') {
     fail('must be a string');
   }
@@ -173,7 +185,7 @@ function coerce<K extends Key>(key: K, raw: unknown, source: string): ServerConf
   if (key === 'kamailioRpcMethods' && (value as string[]).some((m) => !['presence.refreshWatchers', 'presence.updateWatchers'].includes(m))) {
     fail(`may list only presence.refreshWatchers and presence.updateWatchers, not ${JSON.stringify(raw)}`);
   }
-  if (key === 'databasePool' && !Number.isSafeInteger(value)) fail(`must be a whole number, not ${JSON.stringify(raw)}`);
+  if ((key === 'databasePool' || key === 'workers') && !Number.isSafeInteger(value)) fail(`must be a whole number, not ${JSON.stringify(raw)}`);
   if (key === 'phonePath' && value !== 'off' && !(value as string).startsWith('/')) fail(`must be 'off' or a path starting with '/', not ${JSON.stringify(raw)}`);
   return value as ServerConfig[K];
 }

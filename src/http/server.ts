@@ -12,7 +12,9 @@ import type { Requester } from '../appusages/types.js';
 import { ConfigError, DEFAULT_CONFIG, parseListen, type ServerConfig } from '../config.js';
 import { rewritePhoneTarget } from '../phonebook/phone-url.js';
 import { XcapService, type DocumentChange, type XcapMethod } from '../service/xcap-service.js';
+import { CachingStorage } from '../storage/cache.js';
 import type { Storage } from '../storage/types.js';
+import { ParsedDocumentCache } from '../service/parsed-documents.js';
 import type { UserDirectory } from '../auth/user-directory.js';
 import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, XcapError } from '../xcap/errors.js';
 import { normalizeRootPath, parseXcapPath, stripRoot } from '../xcap/uri.js';
@@ -63,7 +65,12 @@ export class XcapHttpHandler {
     const { config, storage } = options;
     this.rootPath = normalizeRootPath(config.root);
     this.secure = config.tlsCert !== '';
-    this.service = new XcapService({ storage, ...(options.onChange ? { onChange: options.onChange } : {}) });
+    const cacheBytes = (config.cacheMb ?? DEFAULT_CONFIG.cacheMb) * 1024 * 1024;
+    this.service = new XcapService({
+      storage: cacheBytes > 0 ? new CachingStorage(storage, { maxBytes: cacheBytes / 4 }) : storage,
+      ...(cacheBytes > 0 ? { parsedDocuments: new ParsedDocumentCache((cacheBytes * 3) / 4) } : {}),
+      ...(options.onChange ? { onChange: options.onChange } : {}),
+    });
     this.authenticator = new Authenticator({
       mode: config.auth,
       storage,

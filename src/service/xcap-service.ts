@@ -37,6 +37,7 @@ import {
   type EditResult,
 } from '../xcap/operations.js';
 import { evaluatePreconditions, type Preconditions } from './preconditions.js';
+import type { ParsedDocumentCache } from './parsed-documents.js';
 import { defaultUsageHandlers } from '../phonebook/handler.js';
 import { parseNodeSelector, type NodeSelector } from '../xcap/selector.js';
 import { buildXcapPath, type XcapUri } from '../xcap/uri.js';
@@ -84,6 +85,8 @@ export interface XcapServiceOptions {
   readonly onChange?: (change: DocumentChange) => void;
   /** Handlers that take over whole application usages, by AUID; by default the phone book's. */
   readonly usageHandlers?: ReadonlyMap<string, UsageRequestHandler>;
+  /** Parsed trees of recently used documents; without it every element GET and write parses the document. */
+  readonly parsedDocuments?: ParsedDocumentCache;
 }
 
 /**
@@ -107,9 +110,11 @@ export class XcapService {
   private readonly limits: Partial<XmlParseLimits> | undefined;
   private readonly onChange: ((change: DocumentChange) => void) | undefined;
   private readonly usageHandlers: ReadonlyMap<string, UsageRequestHandler>;
+  private readonly parsedDocuments: ParsedDocumentCache | null;
 
   constructor(options: XcapServiceOptions) {
     this.storage = options.storage;
+    this.parsedDocuments = options.parsedDocuments ?? null;
     this.registry = options.registry ?? new AppUsageRegistry();
     this.limits = options.limits;
     this.onChange = options.onChange;
@@ -183,7 +188,7 @@ export class XcapService {
       body = document.content;
       contentType = usage.mimeType;
     } else {
-      const node = getNode(this.parseStored(document.content), selector);
+      const node = getNode(this.treeFor(key, document), selector);
       body = node.body;
       contentType = node.contentType;
     }
@@ -209,17 +214,18 @@ export class XcapService {
     const kind = selector === null ? 'document' : selector.terminal === null ? 'element' : 'attribute';
     this.checkContentType(request.contentType ?? null, kind, usage);
     const text = decodeUtf8Body(request.body ?? new Uint8Array());
-    if (kind === 'document') parseDocumentBody(text, this.limits);
+    // A body that is not XML is refused before any lock is taken.
+    const wholeDocument = kind === 'document' ? parseDocumentBody(text, this.limits) : null;
 
     const outcome = await this.update(key, usage, request, async (current) => {
-      if (selector === null) {
+      if (wholeDocument !== null) {
         evaluatePreconditions(request.preconditions, current?.etag ?? null, 'write');
-        const document = parseDocumentBody(text, this.limits);
-        return { document, source: text, created: current === null };
+        return { document: wholeDocument, source: text, created: current === null };
       }
+      if (selector === null) throw new TypeError('a node PUT without a node selector');
       if (current === null) throw this.noParent(request, key);
       evaluatePreconditions(request.preconditions, current.etag, 'write-node');
-      const parsed = this.parseStored(current.content);
+      const parsed = this.treeFor(key, current);
       try {
         return kind === 'element'
           ? putElement(parsed, selector, text, this.limits)
@@ -249,7 +255,7 @@ export class XcapService {
         return 'delete';
       }
       // A node that is not there is a 404 whatever the preconditions (RFC 9110 §13.2.1).
-      const result = deleteNode(this.parseStored(current.content), selector, this.limits);
+      const result = deleteNode(this.treeFor(key, current), selector, this.limits);
       evaluatePreconditions(request.preconditions, current.etag, 'write');
       return result;
     });
@@ -274,14 +280,23 @@ export class XcapService {
     compute: (current: StoredDocument | null) => Promise<EditResult | { document: XmlDocument; source: string; created: boolean } | 'delete'>,
   ): Promise<{ created: boolean; etag: string | null }> {
     let created = false;
+    let written: XmlDocument | null = null;
     try {
       const result = await this.storage.updateDocument(key, async (current) => {
+        written = null;
         const edit = await compute(current);
         if (edit === 'delete') return { mutation: { kind: 'delete' } as Mutation, result: null };
         created = edit.created;
         const claims = validateDocument(usage, edit.document, key);
+        if (this.parsedDocuments) written = edit.document;
         return { mutation: { kind: 'put', content: edit.source, claims } as Mutation, result: null };
       });
+      const committed = result.document;
+      if (committed !== null && written !== null && (written as XmlDocument).source === committed.content) {
+        this.parsedDocuments?.put(key, committed.etag, written);
+      } else {
+        this.parsedDocuments?.forget(key);
+      }
       if (result.changed) {
         this.onChange?.({
           key,
@@ -294,6 +309,7 @@ export class XcapService {
       }
       return { created, etag: result.document?.etag ?? null };
     } catch (e) {
+      this.parsedDocuments?.forget(key);
       if (e instanceof ClaimConflictError) throw this.claimConflict(usage, e.claim);
       throw e;
     }
@@ -322,8 +338,9 @@ export class XcapService {
     }
   }
 
-  private parseStored(content: string): XmlDocument {
-    return parseDocumentBody(content);
+  /** The parsed tree of a stored (or generated) version; use it before the next await. */
+  private treeFor(key: DocumentKey, version: { readonly content: string; readonly etag: string }): XmlDocument {
+    return this.parsedDocuments ? this.parsedDocuments.read(key, version, parseDocumentBody) : parseDocumentBody(version.content);
   }
 
   private noParent(request: XcapRequest, key: DocumentKey): XcapConflictError {

@@ -281,6 +281,15 @@ export class PostgresStorage implements Storage {
     return this.track(() => this.readDocument(this.sql, key));
   }
 
+  documentEtag(key: DocumentKey): Promise<string | null> {
+    return this.track(async () => {
+      const [row] = await this.sql<{ etag: string }[]>`
+        SELECT etag FROM documents
+        WHERE auid = ${key.auid} AND tree = ${key.tree} AND owner = ${key.owner} AND path = ${key.path}`;
+      return row?.etag ?? null;
+    });
+  }
+
   /**
    * See `Storage.updateDocument`. The mutator runs while this transaction holds a
    * pooled connection and the document's lock; it must not itself write to this

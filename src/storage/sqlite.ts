@@ -312,6 +312,10 @@ function prepareStatements(db: Db) {
     ),
     countUsers: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users'),
     someRealms: db.prepare<[], { realm: string }>('SELECT DISTINCT realm FROM users LIMIT 2'),
+    documentEtag: db
+      .prepare<KeyParams, string>('SELECT etag FROM documents WHERE auid = ? AND tree = ? AND owner = ? AND path = ?')
+      .pluck(),
+    dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
   };
 }
 
@@ -341,6 +345,8 @@ export class SqliteStorage implements Storage {
    * therefore waits for the previous one to finish.
    */
   private writeTail: Promise<void> = Promise.resolve();
+  /** Documents written or deleted through this connection, for {@link documentChangeToken}. */
+  private documentWrites = 0;
   private closing: Promise<void> | null = null;
 
   /** Use `openSqliteStorage`. */
@@ -356,6 +362,21 @@ export class SqliteStorage implements Storage {
   async getDocument(key: DocumentKey): Promise<StoredDocument | null> {
     this.assertOpen();
     return this.readDocument(key);
+  }
+
+  async documentEtag(key: DocumentKey): Promise<string | null> {
+    this.assertOpen();
+    return this.statements.documentEtag.get(...keyParams(key)) ?? null;
+  }
+
+  /**
+   * SQLite's data_version, which grows when another connection commits, plus this
+   * connection's own document writes, which data_version does not count: the sum
+   * changes whenever any document may have changed, by whatever path.
+   */
+  documentChangeToken(): number {
+    this.assertOpen();
+    return this.statements.dataVersion.get()! + this.documentWrites;
   }
 
   /**
@@ -482,6 +503,7 @@ export class SqliteStorage implements Storage {
       if (counter !== null && counter <= BigInt(Number.MAX_SAFE_INTEGER)) {
         this.statements.raiseEtagCounter.run(Number(counter));
       }
+      this.documentWrites++;
       this.statements.upsertDocument.run(
         ...keyParams(key),
         document.content,
@@ -549,6 +571,7 @@ export class SqliteStorage implements Storage {
         if (previous === null) return null;
         this.statements.deleteClaimsOf.run(...keyParams(key));
         this.statements.deleteDocument.run(...keyParams(key));
+        this.documentWrites++;
         return null;
       case 'put': {
         if (previous !== null && previous.content === mutation.content) return previous;
@@ -560,7 +583,8 @@ export class SqliteStorage implements Storage {
           etag: makeEtag(counter.value),
           updatedAt: Date.now(),
         };
-        this.statements.upsertDocument.run(
+        this.documentWrites++;
+      this.statements.upsertDocument.run(
           ...keyParams(key),
           document.content,
           Buffer.byteLength(document.content, 'utf8'),

@@ -155,11 +155,26 @@ export interface Storage {
   close(): Promise<void>;
 
   /**
+   * The current entity tag of a document (null when it does not exist), without
+   * reading its content: what a cache asks to know whether its copy is current.
+   */
+  documentEtag?(key: DocumentKey): Promise<string | null>;
+
+  /**
+   * A number that stays the same for as long as no document has been written —
+   * through this instance or any other connection (another worker process, another
+   * node) — and changes otherwise; read synchronously and cheaply (SQLite's
+   * `PRAGMA data_version`). Absent where the backend cannot tell (PostgreSQL): a
+   * cache must then ask `documentEtag` on every read.
+   */
+  documentChangeToken?(): number;
+
+  /**
    * Subscribes to changes committed by *other* nodes sharing this database (the
    * PostgreSQL backend LISTENs for them; writes of this instance are not reported).
-   * Present only on backends several nodes can share. xcapd keeps no per-node
-   * document cache today; a cache added later subscribes here to drop stale
-   * entries. Returns the unsubscribe function.
+   * Present only on backends several nodes can share. Delivery is asynchronous, so
+   * it is a hint (free memory early, tell feed clients), never a proof that a
+   * cached copy is current. Returns the unsubscribe function.
    */
   onExternalChange?(listener: (change: ExternalChange) => void): () => void;
 

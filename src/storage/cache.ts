@@ -1,0 +1,198 @@
+/**
+ * A bounded in-memory copy of recently used documents in front of a storage backend.
+ *
+ * A cached copy is served only when it is provably current. On SQLite a change token
+ * (`PRAGMA data_version` plus the connection's own writes) that has not moved since
+ * the copy was last confirmed proves that no document changed, by any path; when it
+ * has moved, or on PostgreSQL, which has no such token, the database is asked for
+ * the document's entity tag (one indexed lookup instead of the content). Entity tags
+ * are never reused, so an equal tag means equal content.
+ */
+import { LRUCache } from 'lru-cache';
+import type {
+  DocumentKey,
+  DocumentQuery,
+  DocumentSummary,
+  ExternalChange,
+  Mutation,
+  ScanOptions,
+  Storage,
+  StorageTransaction,
+  StoredDocument,
+  UniqueClaim,
+  UpdateResult,
+  UserRecord,
+  UserSummary,
+} from './types.js';
+
+export interface DocumentCacheOptions {
+  /** Most memory the cached documents may take, in bytes (their text, counted as UTF-16). */
+  readonly maxBytes: number;
+}
+
+/** Per-entry bookkeeping the text alone does not account for (objects, the key, the LRU's links). */
+const ENTRY_OVERHEAD_BYTES = 256;
+
+interface Entry {
+  readonly document: StoredDocument;
+  /** The backend's change token when this copy was last known current; null: check the tag. */
+  verifiedAt: number | null;
+}
+
+export interface DocumentCacheStats {
+  readonly hits: number;
+  /** Reads answered from memory after the database confirmed the entity tag. */
+  readonly revalidated: number;
+  readonly misses: number;
+  readonly entries: number;
+  readonly bytes: number;
+}
+
+/** The cache's key for a document: the four parts, which never contain NUL. */
+export function documentCacheKey(key: DocumentKey): string {
+  return `${key.auid}\0${key.tree}\0${key.owner}\0${key.path}`;
+}
+
+export class CachingStorage implements Storage {
+  readonly description: string;
+  private readonly entries: LRUCache<string, Entry>;
+  private hits = 0;
+  private revalidated = 0;
+  private misses = 0;
+  private readonly unsubscribe: (() => void) | undefined;
+  /** Present exactly when the backend's is (code tells shared databases apart by it). */
+  readonly onExternalChange?: (listener: (change: ExternalChange) => void) => () => void;
+
+  constructor(
+    private readonly backend: Storage,
+    options: DocumentCacheOptions,
+  ) {
+    this.description = backend.description;
+    this.entries = new LRUCache<string, Entry>({
+      maxSize: Math.max(1, Math.floor(options.maxBytes)),
+      sizeCalculation: (entry) => entry.document.content.length * 2 + ENTRY_OVERHEAD_BYTES,
+    });
+    // Only to free memory early: correctness never waits for a notification.
+    this.unsubscribe = backend.onExternalChange?.((change) => this.forget(change));
+    if (backend.onExternalChange) this.onExternalChange = (listener) => backend.onExternalChange!(listener);
+  }
+
+  stats(): DocumentCacheStats {
+    return { hits: this.hits, revalidated: this.revalidated, misses: this.misses, entries: this.entries.size, bytes: this.entries.calculatedSize };
+  }
+
+  async getDocument(key: DocumentKey): Promise<StoredDocument | null> {
+    const id = documentCacheKey(key);
+    // Read before the database is asked, so that a write committed meanwhile shows up as a changed token later.
+    const token = this.backend.documentChangeToken?.() ?? null;
+    const entry = this.entries.get(id);
+    if (entry !== undefined) {
+      if (token !== null && entry.verifiedAt === token) {
+        this.hits++;
+        return entry.document;
+      }
+      if (this.backend.documentEtag) {
+        const etag = await this.backend.documentEtag(key);
+        if (etag === entry.document.etag) {
+          entry.verifiedAt = token;
+          this.revalidated++;
+          return entry.document;
+        }
+      }
+    }
+    this.misses++;
+    const document = await this.backend.getDocument(key);
+    this.remember(id, document, token);
+    return document;
+  }
+
+  async updateDocument<T>(
+    key: DocumentKey,
+    mutate: (
+      current: StoredDocument | null,
+      tx: StorageTransaction,
+    ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
+  ): Promise<UpdateResult<T>> {
+    const id = documentCacheKey(key);
+    const before = this.backend.documentChangeToken?.() ?? null;
+    try {
+      const outcome = await this.backend.updateDocument(key, mutate);
+      // The copy is confirmed at the token after the write only when this write is the only change between.
+      const after = this.backend.documentChangeToken?.() ?? null;
+      const alone = before !== null && after !== null && after - before === (outcome.changed ? 1 : 0);
+      this.remember(id, outcome.document, alone ? after : null);
+      return outcome;
+    } catch (e) {
+      // The write may have committed before failing (a lost connection after COMMIT, say).
+      this.entries.delete(id);
+      throw e;
+    }
+  }
+
+  private remember(id: string, document: StoredDocument | null, token: number | null): void {
+    if (document === null) this.entries.delete(id);
+    else this.entries.set(id, { document, verifiedAt: token });
+  }
+
+  private forget(change: ExternalChange): void {
+    if (change.key === null) this.entries.clear();
+    else this.entries.delete(documentCacheKey(change.key));
+  }
+
+  // --- everything else passes through -------------------------------------------
+
+  documentEtag(key: DocumentKey): Promise<string | null> {
+    if (this.backend.documentEtag) return this.backend.documentEtag(key);
+    return this.backend.getDocument(key).then((d) => d?.etag ?? null);
+  }
+
+  listDocuments(query: DocumentQuery): Promise<DocumentSummary[]> {
+    return this.backend.listDocuments(query);
+  }
+
+  getUser(id: string): Promise<UserRecord | null> {
+    return this.backend.getUser(id);
+  }
+
+  putUser(user: UserRecord): Promise<void> {
+    return this.backend.putUser(user);
+  }
+
+  removeUser(id: string): Promise<boolean> {
+    return this.backend.removeUser(id);
+  }
+
+  listUsers(): Promise<UserRecord[]> {
+    return this.backend.listUsers();
+  }
+
+  userSummary(): Promise<UserSummary> {
+    return this.backend.userSummary();
+  }
+
+  scanDocuments(options?: ScanOptions<DocumentKey>): Promise<StoredDocument[]> {
+    if (!this.backend.scanDocuments) throw new Error(`${this.description} cannot scan documents`);
+    return this.backend.scanDocuments(options);
+  }
+
+  scanUsers(options?: ScanOptions<string>): Promise<UserRecord[]> {
+    if (!this.backend.scanUsers) throw new Error(`${this.description} cannot scan users`);
+    return this.backend.scanUsers(options);
+  }
+
+  async restoreDocument(document: StoredDocument, claims: readonly UniqueClaim[]): Promise<void> {
+    if (!this.backend.restoreDocument) throw new Error(`${this.description} cannot restore documents`);
+    this.entries.delete(documentCacheKey(document.key));
+    try {
+      await this.backend.restoreDocument(document, claims);
+    } finally {
+      this.entries.delete(documentCacheKey(document.key));
+    }
+  }
+
+  async close(): Promise<void> {
+    this.unsubscribe?.();
+    this.entries.clear();
+    await this.backend.close();
+  }
+}

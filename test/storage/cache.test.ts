@@ -1,0 +1,156 @@
+/**
+ * The document cache in front of each backend: what it serves is always what the
+ * database holds, whichever connection (worker process, node, or this process past
+ * the cache) wrote it; it stays within its memory bound; and it saves reads.
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { CachingStorage } from '../../src/storage/cache.js';
+import { openPostgresStorage } from '../../src/storage/postgres.js';
+import { openSqliteStorage } from '../../src/storage/sqlite.js';
+import type { DocumentKey, Mutation, Storage } from '../../src/storage/types.js';
+import { createTestDatabase } from '../helpers/postgres.js';
+
+interface SharedDatabase {
+  /** Two independent connections to one database: two workers, or two nodes. */
+  readonly first: Storage;
+  readonly second: Storage;
+  dispose(): Promise<void>;
+}
+
+const backends: { name: string; open(): Promise<SharedDatabase> }[] = [
+  {
+    name: 'SQLite',
+    async open() {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'xcapd-cache-'));
+      const file = path.join(dir, 'db.sqlite');
+      const first = await openSqliteStorage({ file });
+      const second = await openSqliteStorage({ file });
+      return {
+        first,
+        second,
+        async dispose() {
+          await second.close();
+          await first.close().catch(() => undefined);
+          fs.rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
+    name: 'PostgreSQL',
+    async open() {
+      const database = await createTestDatabase('cache');
+      const first = await openPostgresStorage({ url: database.url, poolSize: 2 });
+      const second = await openPostgresStorage({ url: database.url, poolSize: 2 });
+      return {
+        first,
+        second,
+        async dispose() {
+          await second.close();
+          await first.close().catch(() => undefined);
+          await database.drop();
+        },
+      };
+    },
+  },
+];
+
+const KEY: DocumentKey = { auid: 'resource-lists', tree: 'users', owner: 'sip:alice@example.com', path: 'index' };
+
+function put(content: string): () => { mutation: Mutation; result: null } {
+  return () => ({ mutation: { kind: 'put', content }, result: null });
+}
+
+for (const backend of backends) {
+  describe(`document cache on ${backend.name}`, () => {
+    test('a write through another connection is seen by the very next read', async () => {
+      const db = await backend.open();
+      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
+      try {
+        await cache.updateDocument(KEY, put('<a>1</a>'));
+        assert.equal((await cache.getDocument(KEY))?.content, '<a>1</a>');
+        for (let i = 2; i <= 20; i++) {
+          const written = await db.second.updateDocument(KEY, put(`<a>${i}</a>`));
+          const seen = await cache.getDocument(KEY);
+          assert.equal(seen?.content, `<a>${i}</a>`);
+          assert.equal(seen?.etag, written.document?.etag);
+        }
+        await db.second.updateDocument(KEY, () => ({ mutation: { kind: 'delete' }, result: null }));
+        assert.equal(await cache.getDocument(KEY), null);
+      } finally {
+        await db.dispose();
+      }
+    });
+
+    test('a write through the same connection, past the cache, is seen too', async () => {
+      const db = await backend.open();
+      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
+      try {
+        await cache.updateDocument(KEY, put('<a>cached</a>'));
+        assert.equal((await cache.getDocument(KEY))?.content, '<a>cached</a>');
+        await db.first.updateDocument(KEY, put('<a>direct</a>'));
+        assert.equal((await cache.getDocument(KEY))?.content, '<a>direct</a>');
+      } finally {
+        await db.dispose();
+      }
+    });
+
+    test('repeated reads of an unchanged document come from memory', async () => {
+      const db = await backend.open();
+      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
+      try {
+        const written = await cache.updateDocument(KEY, put('<a>same</a>'));
+        for (let i = 0; i < 50; i++) assert.equal((await cache.getDocument(KEY))?.etag, written.document?.etag);
+        const stats = cache.stats();
+        assert.equal(stats.misses, 0, 'the write filled the cache');
+        if (backend.name === 'SQLite') {
+          // The change token proves nothing changed: not even the entity tag is read again.
+          assert.equal(stats.hits, 50);
+        } else {
+          // No such token on PostgreSQL: each read asks for the entity tag, not the content.
+          assert.equal(stats.revalidated, 50);
+        }
+      } finally {
+        await db.dispose();
+      }
+    });
+
+    test('memory stays within the bound; evicted documents are read again', async () => {
+      const db = await backend.open();
+      const maxBytes = 64 * 1024;
+      const cache = new CachingStorage(db.first, { maxBytes });
+      try {
+        const body = 'x'.repeat(4000);
+        for (let i = 0; i < 40; i++) await cache.updateDocument({ ...KEY, path: `doc${i}` }, put(`<a>${i}${body}</a>`));
+        assert.ok(cache.stats().bytes <= maxBytes, `${cache.stats().bytes} bytes cached`);
+        assert.ok(cache.stats().entries < 40);
+        for (let i = 0; i < 40; i++) {
+          assert.equal((await cache.getDocument({ ...KEY, path: `doc${i}` }))?.content, `<a>${i}${body}</a>`);
+        }
+      } finally {
+        await db.dispose();
+      }
+    });
+
+    test('a failed write leaves the cached copy right', async () => {
+      const db = await backend.open();
+      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
+      try {
+        await cache.updateDocument(KEY, put('<a>before</a>'));
+        await assert.rejects(
+          cache.updateDocument(KEY, () => {
+            throw new Error('refused by the mutator');
+          }),
+          /refused by the mutator/,
+        );
+        assert.equal((await cache.getDocument(KEY))?.content, '<a>before</a>');
+      } finally {
+        await db.dispose();
+      }
+    });
+  });
+}

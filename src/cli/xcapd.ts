@@ -14,6 +14,8 @@ import { registerPhonebookCommands } from '../phonebook/cli.js';
 import { registerDataCommands } from './data-commands.js';
 import { openSubscriberDirectory, subscriberOptionsFromConfig } from '../auth/subscriber-directory.js';
 import { InvalidUserIdError, normalizeUserId } from '../auth/user-id.js';
+import { relayChangesBetweenWorkers, superviseWorkers, workerNumber } from './workers.js';
+import type { DocumentChange } from '../service/xcap-service.js';
 
 interface ServeFlags {
   listen?: string;
@@ -27,6 +29,8 @@ interface ServeFlags {
   logLevel?: string;
   phonePath?: string;
   phoneAuid?: string;
+  workers?: string;
+  cacheMb?: string;
 }
 
 function databaseOption(): Option {
@@ -55,19 +59,34 @@ async function withStorage<T>(flags: ServeFlags, run: (storage: Storage, config:
 
 async function serve(flags: ServeFlags): Promise<void> {
   const config = configFrom(flags);
-  const logger = pino({ level: config.logLevel, base: { service: 'xcapd' } });
+  const worker = workerNumber();
+  const logger = pino({ level: config.logLevel, base: worker === null ? { service: 'xcapd' } : { service: 'xcapd', worker, pid: process.pid } });
+  if (config.workers > 1 && worker === null) {
+    // Migrations and the first-run advice happen once, before any worker opens the database.
+    await withStorage(flags, async (storage) => warnWithoutUsers(storage, config, flags, logger));
+    superviseWorkers(config.workers, { logger, digestSecret: config.digestSecret });
+    return;
+  }
   const storage = await openStorage(config.database, {
     poolSize: config.databasePool,
     onBackgroundError: (err) => logger.warn({ err }, 'storage background error'),
   });
   const directory = config.userDatabase ? await openSubscriberDirectory(subscriberOptionsFromConfig(config)) : undefined;
-  const notifications = new Notifications({ config, storage, logger, ...(directory ? { users: directory } : {}) });
+  const notifications = new Notifications({ config, storage, logger, ...(directory ? { users: directory } : {}), sipListener: worker === null || worker === 1 });
+  let onChange = notifications.onChange;
+  if (worker !== null) {
+    const relay = relayChangesBetweenWorkers(notifications.onRelayedChange);
+    onChange = (change: DocumentChange) => {
+      notifications.onChange(change);
+      relay(change);
+    };
+  }
   const running = await startXcapServer({
     config,
     storage,
     logger,
     ...(directory ? { users: directory } : {}),
-    onChange: notifications.onChange,
+    onChange,
     feed: notifications.feed,
     metrics: notifications.metrics,
   });
@@ -77,11 +96,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     { url: running.rootUrl, database: storage.description, auth: config.auth, users: directory ? directory.description : userCount },
     `xcapd serving ${running.rootUrl} (database ${storage.description}, auth ${config.auth}${directory ? `, users from the ${directory.description}` : ''})`,
   );
-  if (!directory && userCount === 0 && config.auth !== 'none') {
-    logger.warn(
-      `no users yet: add one with "npx xcapd user add alice@example.com --password secret${flags.database ? ` --database ${flags.database}` : ''}"`,
-    );
-  }
+  if (!directory && worker === null) await warnWithoutUsers(storage, config, flags, logger);
   let stopping = false;
   const stop = (signal: string): void => {
     if (stopping) return;
@@ -98,6 +113,14 @@ async function serve(flags: ServeFlags): Promise<void> {
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+}
+
+async function warnWithoutUsers(storage: Storage, config: ServerConfig, flags: ServeFlags, logger: pino.Logger): Promise<void> {
+  if (config.auth === 'none' || config.userDatabase) return;
+  if ((await storage.userSummary()).count > 0) return;
+  logger.warn(
+    `no users yet: add one with "npx xcapd user add alice@example.com --password secret${flags.database ? ` --database ${flags.database}` : ''}"`,
+  );
 }
 
 export function buildProgram(): Command {
@@ -119,6 +142,8 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'pino log level (env XCAPD_LOG_LEVEL)')
     .option('--phone-path <path>', 'where Snom phone URLs [<auid>/]users/<xui>/<doc> are answered, or off (env XCAPD_PHONE_PATH)')
     .option('--phone-auid <auid>', 'the application usage phone URLs are answered from (env XCAPD_PHONE_AUID)')
+    .option('--workers <n>', 'server processes sharing the port and the database, e.g. one per core (env XCAPD_WORKERS)')
+    .option('--cache-mb <mb>', 'memory per process for cached documents and parsed trees, 0 = off (env XCAPD_CACHE_MB)')
     .addOption(configOption())
     .action(serve);
 

@@ -20,6 +20,12 @@ export interface ChangeSink {
    * (extracting it costs a parse of the new version). Absent: always.
    */
   wantsComponents?(): boolean;
+  /**
+   * True for sinks that serve this process's own clients (the change feed, SIP
+   * subscriptions): they must also see the changes other worker processes commit,
+   * which the other workers tell the presence servers about themselves.
+   */
+  readonly servesLocalClients?: boolean;
   /** Resolves once everything accepted so far is delivered or given up (tests, shutdown). */
   idle?(): Promise<void>;
   close?(): Promise<void>;
@@ -30,7 +36,7 @@ const MAX_PENDING = 100_000;
 
 export class ChangeDispatcher {
   private readonly sinks: ChangeSink[] = [];
-  private pending: DocumentChange[] = [];
+  private pending: { change: DocumentChange; relayed: boolean }[] = [];
   private scheduled = false;
   private readonly changes: Counter;
   private readonly dropped: Counter;
@@ -51,20 +57,30 @@ export class ChangeDispatcher {
     this.sinks.push(sink);
   }
 
+  /** A change committed by this process. */
   readonly onChange = (change: DocumentChange): void => {
     this.changes.inc({ auid: change.key.auid });
+    this.enqueue(change, false);
+  };
+
+  /** A change another worker process committed (and notified the presence servers of). */
+  readonly onRelayedChange = (change: DocumentChange): void => {
+    this.enqueue(change, true);
+  };
+
+  private enqueue(change: DocumentChange, relayed: boolean): void {
     if (this.sinks.length === 0) return;
     if (this.pending.length >= MAX_PENDING) {
       this.pending.shift();
       this.dropped.inc();
     }
-    this.pending.push(change);
+    this.pending.push({ change, relayed });
     if (!this.scheduled) {
       this.scheduled = true;
       this.drained = new Promise((resolve) => (this.resolveDrained = resolve));
       setImmediate(() => this.drain());
     }
-  };
+  }
 
   private drain(): void {
     const batch = this.pending;
@@ -72,7 +88,7 @@ export class ChangeDispatcher {
     this.scheduled = false;
     const withPatch = this.sinks.some((s) => s.wantsPatches());
     const withComponents = this.sinks.some((s) => s.wantsComponents?.() ?? true);
-    for (const change of batch) {
+    for (const { change, relayed } of batch) {
       let event: ChangeEvent;
       try {
         event = this.factory.create(change, withPatch, withComponents);
@@ -81,6 +97,7 @@ export class ChangeDispatcher {
         continue;
       }
       for (const sink of this.sinks) {
+        if (relayed && sink.servesLocalClients !== true) continue;
         try {
           sink.accept(event);
         } catch (e) {

@@ -54,6 +54,7 @@ const MAX_BUFFERED = 4 * 1024 * 1024;
 
 export class ChangeFeed implements ChangeSink {
   readonly name = 'feed';
+  readonly servesLocalClients = true;
   readonly path = FEED_PATH;
   private readonly history: Entry[] = [];
   /** The highest seq that fell out of the history (0: none). */

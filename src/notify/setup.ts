@@ -30,6 +30,8 @@ export interface NotificationsOptions {
   readonly registry?: AppUsageRegistry;
   /** Who may subscribe over SIP; xcapd's own users by default. */
   readonly users?: UserDirectory;
+  /** False in all worker processes but one: only one process can answer on the SIP port. */
+  readonly sipListener?: boolean;
 }
 
 export class Notifications {
@@ -104,13 +106,16 @@ export class Notifications {
 
   readonly onChange = (change: DocumentChange): void => this.dispatcher.onChange(change);
 
+  /** A change another worker process of this server committed: for the feed and SIP subscriptions only. */
+  readonly onRelayedChange = (change: DocumentChange): void => this.dispatcher.onRelayedChange(change);
+
   readonly xcapRoot = (): string => this.options.config.publicRoot || this.rootUrl;
 
   /** Once the HTTP server listens: its URL, and the service the SIP subscriptions resolve URIs with. */
   async start(running: { rootUrl: string; service: XcapService }): Promise<void> {
     this.rootUrl = running.rootUrl;
     const { config, storage, logger } = this.options;
-    if (config.sipListen === '') return;
+    if (config.sipListen === '' || this.options.sipListener === false) return;
     const { host, port } = parseListen(config.sipListen, 'sipListen');
     this.endpoint = await SipEndpoint.open({
       host,

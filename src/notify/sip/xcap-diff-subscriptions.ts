@@ -129,6 +129,7 @@ interface Subscription {
 
 export class XcapDiffSubscriptions implements ChangeSink {
   readonly name = 'sip-xcap-diff';
+  readonly servesLocalClients = true;
   private readonly subscriptions = new Map<string, Subscription>();
   private readonly digest: DigestAuthenticator;
   private readonly users: UserDirectory;

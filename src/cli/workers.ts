@@ -1,0 +1,100 @@
+/**
+ * `xcapd serve --workers N`: one server process per core on one listening socket and
+ * one database (node:cluster). The primary only supervises: it starts the workers,
+ * restarts one that dies, stops them all on SIGTERM/SIGINT, and relays each
+ * committed change from the worker that made it to the others, whose change-feed
+ * streams and SIP subscriptions must see every change.
+ *
+ * What keeps the guarantees of one process: writes are serialized by the database
+ * (SQLite's write lock, PostgreSQL's row locks), every cache checks the database's
+ * change token or entity tag before it answers, and the workers share one Digest
+ * secret so that a nonce one of them issued is honoured by all.
+ */
+import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { DocumentChange } from '../service/xcap-service.js';
+
+/** Which worker this process is (1…N), null when it is not a worker. */
+export function workerNumber(): number | null {
+  if (cluster.isPrimary) return null;
+  const n = Number(process.env.XCAPD_WORKER ?? '');
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+/** A worker that dies is started again after this pause, so a crash loop cannot spin. */
+const RESTART_DELAY_MS = 1000;
+/** How long workers get to finish their requests on shutdown before they are killed. */
+const STOP_GRACE_MS = 10_000;
+
+interface RelayedChangeMessage {
+  readonly type: 'xcapd:change';
+  readonly change: DocumentChange;
+}
+
+function isRelayedChange(message: unknown): message is RelayedChangeMessage {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'xcapd:change';
+}
+
+/**
+ * Runs the primary. `digestSecret` is the configured one; when empty a random one is
+ * made here and handed to every worker.
+ */
+export function superviseWorkers(count: number, options: { logger: Logger; digestSecret: string }): void {
+  const { logger } = options;
+  const digestSecret = options.digestSecret || randomBytes(32).toString('hex');
+  // Advanced serialization carries the Map of namespace bindings and copies strings without JSON escaping.
+  cluster.setupPrimary({ serialization: 'advanced' });
+  const workers = new Map<number, Worker>();
+  let stopping = false;
+
+  const start = (n: number): void => {
+    const worker = cluster.fork({ XCAPD_WORKER: String(n), XCAPD_DIGEST_SECRET: digestSecret });
+    workers.set(n, worker);
+    worker.on('message', (message: unknown) => {
+      if (!isRelayedChange(message)) return;
+      for (const [other, w] of workers) if (other !== n && w.isConnected()) w.send(message);
+    });
+    worker.on('exit', (code, signal) => {
+      if (workers.get(n) === worker) workers.delete(n);
+      if (stopping) return;
+      logger.error({ worker: n, code, signal }, `worker ${n} exited; starting it again`);
+      setTimeout(() => start(n), RESTART_DELAY_MS).unref();
+    });
+  };
+  for (let n = 1; n <= count; n++) start(n);
+  logger.info({ workers: count }, `xcapd started ${count} worker processes`);
+
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping the workers');
+    for (const worker of workers.values()) worker.process.kill('SIGTERM');
+    const force = setTimeout(() => {
+      for (const worker of workers.values()) worker.process.kill('SIGKILL');
+      process.exit(1);
+    }, STOP_GRACE_MS);
+    force.unref();
+    const waitForAll = (): void => {
+      if (workers.size === 0) process.exit(0);
+      else setTimeout(waitForAll, 50).unref();
+    };
+    waitForAll();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+/**
+ * In a worker: sends this process's committed changes to the others (through the
+ * primary) and hands theirs to `onRelayedChange`. Returns what to call on each
+ * local change.
+ */
+export function relayChangesBetweenWorkers(onRelayedChange: (change: DocumentChange) => void): (change: DocumentChange) => void {
+  process.on('message', (message: unknown) => {
+    if (isRelayedChange(message)) onRelayedChange(message.change);
+  });
+  return (change) => {
+    if (process.connected) process.send?.({ type: 'xcapd:change', change } satisfies RelayedChangeMessage);
+  };
+}

@@ -115,6 +115,8 @@ export interface XcapdOptions {
   readonly cli: string;
   readonly database: string;
   readonly auth: 'none' | 'digest' | 'basic';
+  /** Server processes (xcapd --workers). */
+  readonly workers?: number;
   /** Write a V8 CPU profile into this directory when the server exits. */
   readonly cpuProfileDir?: string;
 }
@@ -180,6 +182,7 @@ export async function startXcapd(options: XcapdOptions): Promise<RunningChild> {
       '--database', options.database,
       '--auth', options.auth,
       '--log-level', 'silent',
+      '--workers', String(options.workers ?? 1),
     ];
     const started = Date.now();
     const child = track(spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'pipe'] }), name);

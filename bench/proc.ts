@@ -1,8 +1,9 @@
 /**
- * What /proc tells about a child process: resident memory (now and peak), CPU time,
- * and whether it has gone quiet. Linux only; elsewhere the readings are null.
+ * What /proc tells about a child process and the processes it started (xcapd's
+ * workers): resident memory (now and peak), CPU time, and whether it has gone
+ * quiet, summed over the process tree. Linux only; elsewhere the readings are null.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface MemoryReading {
@@ -11,7 +12,63 @@ export interface MemoryReading {
   readonly hwmMb: number;
 }
 
+/** `pid` and its descendants, from the parent ids in /proc/<n>/stat. */
+export function processTree(pid: number): number[] {
+  const childrenOf = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
+  } catch {
+    return [pid];
+  }
+  for (const name of entries) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = childrenOf.get(ppid) ?? [];
+    list.push(Number(name));
+    childrenOf.set(ppid, list);
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++) tree.push(...(childrenOf.get(tree[i]!) ?? []));
+  return tree;
+}
+
+/**
+ * Memory of the whole process tree. With one process, its RSS and peak RSS. With
+ * several (xcapd --workers), their proportional set sizes added up — RSS with the
+ * pages they share (the node binary, libraries) split between them, so that shared
+ * pages are not counted once per worker — and as the peak, that same sum (the
+ * kernel keeps no peak of it; PeakRssMonitor samples it).
+ */
 export function readMemory(pid: number): MemoryReading | null {
+  const tree = processTree(pid);
+  if (tree.length === 1) return readProcessMemory(pid);
+  let pssMb = 0;
+  let any = false;
+  for (const p of tree) {
+    const kb = readPssKb(p);
+    if (kb === null) continue;
+    any = true;
+    pssMb += kb / 1024;
+  }
+  return any ? { rssMb: pssMb, hwmMb: pssMb } : null;
+}
+
+function readPssKb(pid: number): number | null {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+function readProcessMemory(pid: number): MemoryReading | null {
   let status: string;
   try {
     status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -31,7 +88,7 @@ export function readMemory(pid: number): MemoryReading | null {
 /** Restarts the VmHWM peak (Linux ≥ 4.0: writing 5 to clear_refs). False when the kernel refuses. */
 export function resetPeakRss(pid: number): boolean {
   try {
-    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    for (const p of processTree(pid)) writeFileSync(`/proc/${p}/clear_refs`, '5');
     return true;
   } catch {
     return false;
@@ -40,6 +97,15 @@ export function resetPeakRss(pid: number): boolean {
 
 /** User + system CPU time of the process in milliseconds. */
 export function cpuTimeMs(pid: number): number | null {
+  let total: number | null = null;
+  for (const p of processTree(pid)) {
+    const ms = processCpuTimeMs(p);
+    if (ms !== null) total = (total ?? 0) + ms;
+  }
+  return total;
+}
+
+function processCpuTimeMs(pid: number): number | null {
   let stat: string;
   try {
     stat = readFileSync(`/proc/${pid}/stat`, 'utf8');

@@ -15,7 +15,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -53,6 +53,8 @@ interface Options {
   readonly code: CodeChoice;
   readonly profile: boolean;
   readonly keepDb: boolean;
+  /** xcapd's --workers (the baseline stays one process). */
+  readonly workers: number;
 }
 
 function positiveInt(name: string, raw: string | undefined, fallback: number): number {
@@ -76,6 +78,7 @@ function parseOptions(argv: string[]): Options {
       code: { type: 'string', default: 'build' },
       profile: { type: 'boolean', default: false },
       'keep-db': { type: 'boolean', default: false },
+      workers: { type: 'string' },
     },
     strict: true,
   });
@@ -94,6 +97,7 @@ function parseOptions(argv: string[]): Options {
     code,
     profile: values.profile ?? false,
     keepDb: values['keep-db'] ?? false,
+    workers: positiveInt('workers', values.workers, availableParallelism()),
   };
 }
 
@@ -144,6 +148,7 @@ class XcapdPool {
     private readonly cli: string,
     private readonly database: string,
     private readonly profileDir: string | null,
+    private readonly workers: number,
   ) {}
 
   async serverFor(scenario: Scenario): Promise<RunningChild> {
@@ -153,6 +158,7 @@ class XcapdPool {
       cli: this.cli,
       database: this.database,
       auth: scenario.auth,
+      workers: this.workers,
       ...(this.profileDir ? { cpuProfileDir: this.profileDir } : {}),
     });
     await waitUntilIdle(server.pid, 5000);
@@ -294,7 +300,7 @@ async function main(): Promise<number> {
   const cpu = cpus();
   console.log(
     `xcapd bench: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'}, node ${process.version}, autocannon, ` +
-      `${options.connections} connections, ${options.durationS} s per run after ${options.warmupS} s warm-up`,
+      `${options.connections} connections, ${options.durationS} s per run after ${options.warmupS} s warm-up; xcapd --workers ${options.workers}`,
   );
 
   let micro: MicroResult[] = [];
@@ -313,7 +319,7 @@ async function main(): Promise<number> {
   const scenarios = buildScenarios(options.users).filter((s) => options.only === null || options.only.has(s.id));
   if (scenarios.length === 0) throw new Error(`--only matches no scenario (they are ${buildScenarios(1).map((s) => s.id).join(', ')})`);
   const baseline = options.profile ? null : await startBaseline();
-  const pool = new XcapdPool(cli, database, profileDir);
+  const pool = new XcapdPool(cli, database, profileDir, options.workers);
   const rows: ScenarioRow[] = [];
   const failures: string[] = [];
   const profiles: Record<string, ProfileSummary> = {};

@@ -14,6 +14,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DocumentChange } from '../service/xcap-service.js';
+import type { StoredDocument } from '../storage/types.js';
 
 /** Which worker this process is (1…N), null when it is not a worker. */
 export function workerNumber(): number | null {
@@ -30,6 +31,10 @@ const STOP_GRACE_MS = 10_000;
 interface RelayedChangeMessage {
   readonly type: 'xcapd:change';
   readonly change: DocumentChange;
+}
+
+function withoutContent(document: StoredDocument | null): StoredDocument | null {
+  return document === null ? null : { ...document, content: '' };
 }
 
 function isRelayedChange(message: unknown): message is RelayedChangeMessage {
@@ -95,6 +100,11 @@ export function relayChangesBetweenWorkers(onRelayedChange: (change: DocumentCha
     if (isRelayedChange(message)) onRelayedChange(message.change);
   });
   return (change) => {
-    if (process.connected) process.send?.({ type: 'xcapd:change', change } satisfies RelayedChangeMessage);
+    if (!process.connected) return;
+    // ETags only: the texts (a megabyte each, for a big document) would be copied to every worker on
+    // every write, while the other workers' feed streams and subscriptions report a relayed change as
+    // "this document changed, from this ETag to that one", which clients answer by fetching it.
+    const relayed: DocumentChange = { ...change, previous: withoutContent(change.previous), current: withoutContent(change.current), contentOmitted: true };
+    process.send?.({ type: 'xcapd:change', change: relayed } satisfies RelayedChangeMessage);
   };
 }

@@ -91,7 +91,8 @@ export class ChangeDispatcher {
     for (const { change, relayed } of batch) {
       let event: ChangeEvent;
       try {
-        event = this.factory.create(change, withPatch, withComponents);
+        const detailed = change.contentOmitted !== true;
+        event = this.factory.create(change, withPatch && detailed, withComponents && detailed);
       } catch (e) {
         this.logger.error({ err: e, auid: change.key.auid, owner: change.key.owner }, 'could not describe a change for notification');
         continue;

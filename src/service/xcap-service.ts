@@ -75,6 +75,11 @@ export interface DocumentChange {
   /** The prefixes the node selector uses, from the request URI's xmlns() query. */
   readonly namespaceBindings?: ReadonlyMap<string, string>;
   readonly requester: Requester;
+  /**
+   * True when `previous` and `current` carry ETags but not the texts (a change
+   * relayed from another worker process): no patch or changed component can be made.
+   */
+  readonly contentOmitted?: boolean;
 }
 
 export interface XcapServiceOptions {

@@ -193,13 +193,18 @@ describe('xcapd serve --workers 2', () => {
     const feedPath = '/xcapd/changes?user=sip:alice@example.com';
     const feed = await openFeed(cluster.origin, feedPath, (await digestSession()).authorize('GET', feedPath));
     try {
+      const etags: string[] = [];
       for (let n = 200; n < 210; n++) {
-        assert.equal((await send('PUT', entry(n), { 'Content-Type': 'application/xcap-el+xml' }, entryBody(n))).status, 201);
+        const put = await send('PUT', entry(n), { 'Content-Type': 'application/xcap-el+xml' }, entryBody(n));
+        assert.equal(put.status, 201);
+        etags.push(put.headers.etag!.replace(/"/g, ''));
       }
       const deadline = Date.now() + 10_000;
       while (feed.events.length < 10 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
       assert.equal(feed.events.length, 10, 'one event per change, from both workers');
-      for (let n = 200; n < 210; n++) assert.ok(feed.events.some((e) => e.includes(`sip:friend${n}@example.com`)), `the event of entry ${n}`);
+      for (const etag of etags) assert.ok(feed.events.some((e) => e.includes(`new-etag="${etag}"`)), `the event of the version ${etag}`);
+      // The stream's own worker reports its changes in full (the element), the other worker's by ETags.
+      assert.ok(feed.events.some((e) => e.includes('sip:friend20')), 'some events carry the changed element');
     } finally {
       feed.close();
     }

@@ -9,10 +9,17 @@
 import { loadSchemaSet, schemaName } from './schema-loader.js';
 import { SchemaCompiler } from './compiler.js';
 import type { SchemaModel } from './model.js';
-import { ValidationRun, validateSubtree, type SchemaValidationIssue } from './validator.js';
+import {
+  ValidationRun,
+  validateChildren,
+  validateStartTag,
+  validateSubtree,
+  type AttributeName,
+  type SchemaValidationIssue,
+} from './validator.js';
 import type { XmlDocument, XmlElement } from '../../xcap/xml/tree.js';
 
-export type { SchemaValidationIssue } from './validator.js';
+export type { AttributeName, SchemaValidationIssue } from './validator.js';
 export { XsdSchemaError } from './schema-loader.js';
 
 const compiled = new Map<string, CompiledSchema>();
@@ -62,6 +69,40 @@ export class CompiledSchema {
    */
   validateElement(document: XmlDocument, element: XmlElement): SchemaValidationIssue[] {
     return validateSubtree(this.model, document, element) ?? this.validate(document);
+  }
+
+  /**
+   * Validates `parent`, an element of `document`, after one of its children was
+   * removed: its sequence of children against its content model (a missing
+   * required element, say) and its character data, which the removal may have
+   * joined. Meant for an element DELETE: when the document was valid before the
+   * removal, the result is the verdict validate(document) would give, at the cost
+   * of one pass over the parent's children, which are matched but not entered.
+   * Where that equivalence cannot be established cheaply (a content model that
+   * validates one element name differently at different places, a path that does
+   * not validate), it falls back to validate(document).
+   */
+  validateChildrenOf(document: XmlDocument, parent: XmlElement): SchemaValidationIssue[] {
+    return validateChildren(this.model, document, parent) ?? this.validate(document);
+  }
+
+  /**
+   * Validates the attributes of `element`, an element of `document`, after
+   * `changed`, one of them, was set or removed: the attributes against the
+   * element's type (required ones, allowed ones, their values) and the IDs they
+   * hold against the rest of the document. Meant for an attribute PUT or DELETE:
+   * when the document was valid before, the result is the verdict validate(document)
+   * would give, at the cost of the element's start tag (and, when it holds an ID,
+   * a look at every attribute of the document that may hold one).
+   *
+   * A change of xsi:type or xsi:nil, which changes how the element and its content
+   * are validated, falls back to validate(document). Without `changed`, an
+   * element with xsi:type or xsi:nil falls back to validate(document) and any other
+   * is validated with its whole subtree as validateElement() does, since an
+   * xsi:type may have been removed: pass the name.
+   */
+  validateAttributesOf(document: XmlDocument, element: XmlElement, changed?: AttributeName): SchemaValidationIssue[] {
+    return validateStartTag(this.model, document, element, changed) ?? this.validate(document);
   }
 }
 

@@ -1,2 +1,2 @@
 /** XSD validation of parsed XCAP documents; see compiled-schema.ts. */
-export { CompiledSchema, XsdSchemaError, type SchemaValidationIssue } from './compiled-schema.js';
+export { CompiledSchema, XsdSchemaError, type AttributeName, type SchemaValidationIssue } from './compiled-schema.js';

@@ -20,7 +20,7 @@
  */
 import { isNcName } from '../../xcap/xml/escape.js';
 import { inScopeNamespaces } from '../../xcap/xml/parser.js';
-import { XML_NAMESPACE, type XmlAttribute, type XmlDocument, type XmlElement } from '../../xcap/xml/tree.js';
+import { XML_NAMESPACE, XMLNS_NAMESPACE, type XmlAttribute, type XmlDocument, type XmlElement } from '../../xcap/xml/tree.js';
 import type { ContentAutomaton, ContentTransition } from './content-model.js';
 import { collapseWhitespace, isBlankString, isNcNameLoose, stripBlanks } from './lexical.js';
 import {
@@ -131,10 +131,7 @@ export class ValidationRun {
       type = effective;
     }
     if (type.kind === 'simple') {
-      for (const attribute of element.attributes) {
-        if (attribute.namespace === XSI_NAMESPACE && isXsiMeta(attribute.localName)) continue;
-        this.report(attribute.start, `element ${elementName(element)}: attribute ${attributeName(attribute)} is not allowed`);
-      }
+      this.simpleTypeAttributes(element);
       this.simpleContent(element, type);
       return;
     }
@@ -147,7 +144,27 @@ export class ValidationRun {
         this.emptyContent(element);
         return;
       default:
-        this.children(element, type.automaton!, type.contentKind === 'mixed', null);
+        this.children(element, type.automaton!, type.contentKind === 'mixed', 'all');
+    }
+  }
+
+  /**
+   * The part of element() that looks at `element`'s start tag only: the parser's
+   * checks and its attributes against `type`, the type element() would validate it
+   * with (null where validation skips it). Its content is not looked at.
+   */
+  startTag(element: XmlElement, type: TypeDefinition | null): void {
+    this.documentChecks(element);
+    if (type === null) return;
+    if (type.kind === 'simple') this.simpleTypeAttributes(element);
+    else this.attributes(element, type);
+  }
+
+  /** An element of a simple type may have no attributes but xsi: ones. */
+  private simpleTypeAttributes(element: XmlElement): void {
+    for (const attribute of element.attributes) {
+      if (attribute.namespace === XSI_NAMESPACE && isXsiMeta(attribute.localName)) continue;
+      this.report(attribute.start, `element ${elementName(element)}: attribute ${attributeName(attribute)} is not allowed`);
     }
   }
 
@@ -255,10 +272,11 @@ export class ValidationRun {
   }
 
   /**
-   * Validates the children of `element` against `automaton`. With `only`, only that
-   * child's subtree is validated; the other children are matched but not entered.
+   * Validates the children of `element` against `automaton`, entering the children
+   * `enter` says: all of them, none (they are matched but not validated), or the one
+   * given.
    */
-  children(element: XmlElement, automaton: ContentAutomaton, mixed: boolean, only: XmlElement | null): void {
+  children(element: XmlElement, automaton: ContentAutomaton, mixed: boolean, enter: XmlElement | 'all' | 'none'): void {
     let state = automaton.start;
     let broken = false;
     let textReported = mixed;
@@ -267,7 +285,7 @@ export class ValidationRun {
       const child = children[i]!;
       if (child.kind === 'element') {
         if (broken) {
-          if (only === null) this.scanUnvisited(child);
+          if (enter === 'all') this.scanUnvisited(child);
           continue;
         }
         const transition = state.next(child.namespace, child.localName);
@@ -276,12 +294,11 @@ export class ValidationRun {
             state.expected.length === 0 ? `nothing more is allowed in element ${elementName(element)}` : `expected ${state.describeExpected()}`;
           this.report(child.start, `element ${elementName(child)}: not expected here; ${expected}`);
           broken = true;
-          if (only === null || child === only) this.scanUnvisited(child);
+          if (enter === 'all' || child === enter) this.scanUnvisited(child);
           continue;
         }
         state = transition.target;
-        if (only !== null && child !== only) continue;
-        this.matched(child, transition);
+        if (enter === 'all' || child === enter) this.matched(child, transition);
       } else if (!textReported && (child.kind === 'cdata' || (child.kind === 'text' && !isBlankString(child.value)))) {
         this.report(
           child.start,
@@ -414,6 +431,74 @@ export function resolveXsiType(model: SchemaModel, element: XmlElement, value: s
   return model.types.get(namespace ?? null, local) ?? 'no such type';
 }
 
+/*
+ * Incremental validation. Each function below validates what one kind of edit can
+ * change in a document that was valid before it, so that its verdict is the one
+ * validate() would give, and returns null (validate everything) where that cannot
+ * be established cheaply.
+ *
+ * Some checks need no repeating. Removing an element or an attribute
+ * only removes IDs, so it cannot make an ID clash; nothing else in a document
+ * refers to what was removed, because the compiler refuses xs:IDREF(S) and
+ * identity constraints (xs:key, xs:keyref, xs:unique), the only ways a schema has
+ * to make one part of a document depend on another. Should the compiler ever
+ * support them, removals must check them here.
+ */
+
+/** The name of an attribute, as in XmlAttribute. */
+export interface AttributeName {
+  readonly namespace: string | null;
+  readonly localName: string;
+}
+
+/** Stands for the type of an element validation does not enter (under a skip wildcard). */
+const UNVALIDATED = Symbol('unvalidated');
+
+/**
+ * The type validate() gives `target`, established from the path to it: each
+ * ancestor's content is matched up to the next element of the path (without
+ * validating anything), and xsi:type is followed. UNVALIDATED when validation
+ * does not enter `target` (it or an ancestor is matched by a skip wildcard); null
+ * when anything on the way does not validate, or is unusual.
+ */
+function typeInContext(model: SchemaModel, target: XmlElement): TypeDefinition | typeof UNVALIDATED | null {
+  const path: XmlElement[] = [];
+  for (let e: XmlElement | null = target; e !== null; e = e.parent) path.push(e);
+  path.reverse();
+  const root = path[0]!;
+  const rootDecl = model.elements.get(root.namespace, root.localName);
+  if (rootDecl === undefined || rootDecl.abstract) return null;
+  let type = silentInstanceType(model, root, rootDecl, rootDecl.type);
+  for (let depth = 1; depth < path.length; depth += 1) {
+    if (!(type instanceof ComplexType) || type.automaton === null) return null;
+    const next = path[depth]!;
+    const transition = transitionOf(type.automaton, path[depth - 1]!, next);
+    if (transition === null) return null;
+    if (transition.decl !== null) {
+      if (transition.decl.abstract) return null;
+      type = silentInstanceType(model, next, transition.decl, transition.decl.type);
+      continue;
+    }
+    const wildcard = transition.wildcard!;
+    if (wildcard.processContents === 'skip') return UNVALIDATED;
+    const decl = model.elements.get(next.namespace, next.localName);
+    if ((decl === undefined && wildcard.processContents === 'strict') || decl?.abstract === true) return null;
+    type = silentInstanceType(model, next, decl ?? null, decl?.type ?? ANY_TYPE);
+  }
+  return type;
+}
+
+/**
+ * The automaton `type` validates its children with (and whether it is mixed), when changing the children
+ * cannot change how the ones left alone are validated (ContentAutomaton.stableBindings);
+ * null otherwise, and for content that has no automaton (empty and simple content,
+ * which a valid document cannot have had child elements in).
+ */
+function stableContent(type: TypeDefinition): { automaton: ContentAutomaton; mixed: boolean } | null {
+  if (!(type instanceof ComplexType) || type.automaton === null || !type.automaton.stableBindings) return null;
+  return { automaton: type.automaton, mixed: type.contentKind === 'mixed' };
+}
+
 /**
  * Validates the subtree of `element` in its place in `document`: the sequence of
  * children (and character data) of its parent, the element itself with everything
@@ -429,42 +514,71 @@ export function resolveXsiType(model: SchemaModel, element: XmlElement, value: s
 export function validateSubtree(model: SchemaModel, document: XmlDocument, element: XmlElement): SchemaValidationIssue[] | null {
   const parent = element.parent;
   if (parent === null) return null;
-  const path: XmlElement[] = [];
-  for (let e: XmlElement | null = parent; e !== null; e = e.parent) path.push(e);
-  path.reverse();
-  const root = path[0]!;
-  const rootDecl = model.elements.get(root.namespace, root.localName);
-  if (rootDecl === undefined || rootDecl.abstract) return null;
-  let type = silentInstanceType(model, root, rootDecl, rootDecl.type);
+  const parentType = typeInContext(model, parent);
+  if (parentType === null) return null;
   const run = new ValidationRun(model);
-  let skipped = false;
-  for (let depth = 1; depth < path.length && !skipped; depth += 1) {
-    if (!(type instanceof ComplexType) || type.automaton === null) return null;
-    const next = path[depth]!;
-    const transition = transitionOf(type.automaton, path[depth - 1]!, next);
-    if (transition === null) return null;
-    if (transition.decl !== null) {
-      if (transition.decl.abstract) return null;
-      type = silentInstanceType(model, next, transition.decl, transition.decl.type);
-      continue;
-    }
-    const wildcard = transition.wildcard!;
-    if (wildcard.processContents === 'skip') {
-      skipped = true;
-      continue;
-    }
-    const decl = model.elements.get(next.namespace, next.localName);
-    if ((decl === undefined && wildcard.processContents === 'strict') || decl?.abstract === true) return null;
-    type = silentInstanceType(model, next, decl ?? null, decl?.type ?? ANY_TYPE);
-  }
-  if (skipped) {
+  if (parentType === UNVALIDATED) {
     // Nothing under a skip wildcard is validated; only the parser's checks apply.
     run.scanUnvisited(element);
   } else {
-    if (!(type instanceof ComplexType) || type.automaton === null || !type.automaton.stableBindings) return null;
-    run.children(parent, type.automaton, type.contentKind === 'mixed', element);
+    const content = stableContent(parentType);
+    if (content === null) return null;
+    run.children(parent, content.automaton, content.mixed, element);
   }
-  if (run.ids.size > 0 && idClashesOutside(model, document.root, element, run.ids)) return null;
+  if (run.ids.size > 0 && idClashesOutside(model, document.root, run.ids, element, 'subtree')) return null;
+  return run.issues(document.source);
+}
+
+/**
+ * Validates the sequence of children of `parent` after one of them was removed:
+ * the child elements against its content model (matched, not entered) and its
+ * character data, which the removal may have joined. The children themselves are
+ * not validated: they are validated the same way as before, given stable bindings
+ * (see validateSubtree). Returns null to ask for validating everything.
+ */
+export function validateChildren(model: SchemaModel, document: XmlDocument, parent: XmlElement): SchemaValidationIssue[] | null {
+  const type = typeInContext(model, parent);
+  if (type === null) return null;
+  if (type === UNVALIDATED) return [];
+  const content = stableContent(type);
+  if (content === null) return null;
+  const run = new ValidationRun(model);
+  run.children(parent, content.automaton, content.mixed, 'none');
+  return run.issues(document.source);
+}
+
+function isTypeChanging(name: AttributeName): boolean {
+  return name.namespace === XSI_NAMESPACE && (name.localName === 'type' || name.localName === 'nil');
+}
+
+/**
+ * Validates the start tag of `element` after one of its attributes, `changed`, was
+ * set or removed: its attributes against its type (required, allowed, their
+ * values), the parser's checks of xml:id, and the uniqueness of the IDs it holds
+ * against the rest of the document.
+ *
+ * xsi:type and xsi:nil change how the element and everything in it is validated:
+ * a change of those validates everything. So does a change of an attribute that
+ * is not named, when the element has one of them now; when it has neither, one may
+ * have been removed, and the element's subtree is validated (validateSubtree).
+ * Returns null to ask for validating everything.
+ */
+export function validateStartTag(
+  model: SchemaModel,
+  document: XmlDocument,
+  element: XmlElement,
+  changed?: AttributeName,
+): SchemaValidationIssue[] | null {
+  if (changed === undefined) {
+    if (element.attributes.some(isTypeChanging)) return null;
+    return validateSubtree(model, document, element);
+  }
+  if (isTypeChanging(changed) || changed.namespace === XMLNS_NAMESPACE) return null;
+  const type = typeInContext(model, element);
+  if (type === null) return null;
+  const run = new ValidationRun(model);
+  run.startTag(element, type === UNVALIDATED ? null : type);
+  if (run.ids.size > 0 && idClashesOutside(model, document.root, run.ids, element, 'attributes')) return null;
   return run.issues(document.source);
 }
 
@@ -495,13 +609,25 @@ function silentInstanceType(model: SchemaModel, element: XmlElement, decl: Eleme
   return type;
 }
 
-/** Whether an attribute outside `subtree` that may hold an ID has one of `ids` (stripped or not). */
-function idClashesOutside(model: SchemaModel, root: XmlElement, subtree: XmlElement, ids: ReadonlySet<string>): boolean {
+/**
+ * Whether an attribute that may hold an ID has one of `ids` (stripped or not),
+ * outside `excluded`: its whole subtree, or only its own attributes (which the
+ * run that collected `ids` has checked among themselves).
+ */
+function idClashesOutside(
+  model: SchemaModel,
+  root: XmlElement,
+  ids: ReadonlySet<string>,
+  excluded: XmlElement,
+  extent: 'subtree' | 'attributes',
+): boolean {
   const visit = (element: XmlElement): boolean => {
-    if (element === subtree) return false;
-    for (const attribute of element.attributes) {
-      if (model.idAttributeNames.get(attribute.namespace, attribute.localName) === undefined) continue;
-      if (ids.has(attribute.value) || ids.has(stripBlanks(attribute.value))) return true;
+    if (element === excluded && extent === 'subtree') return false;
+    if (element !== excluded) {
+      for (const attribute of element.attributes) {
+        if (model.idAttributeNames.get(attribute.namespace, attribute.localName) === undefined) continue;
+        if (ids.has(attribute.value) || ids.has(stripBlanks(attribute.value))) return true;
+      }
     }
     for (const child of element.children) if (child.kind === 'element' && visit(child)) return true;
     return false;

@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, runDifferential, runIncremental } from './differential.js';
+import { fixture, runAttributeEdits, runDifferential, runIncremental, runRemovals } from './differential.js';
 
 const RL = 'xmlns="urn:ietf:params:xml:ns:resource-lists"';
 
@@ -38,6 +38,17 @@ describe('resource-lists.xsd against libxml2', () => {
     const result = runIncremental('resource-lists.xsd', RICH_RESOURCE_LISTS, 150);
     assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
   });
+
+  test('element removals validated incrementally get the full verdict', () => {
+    // Every particle of resource-lists is optional: no removal from a valid document makes it invalid.
+    const result = runRemovals('resource-lists.xsd', RICH_RESOURCE_LISTS, 150);
+    assert.ok(result.valid > 0 && result.invalid === 0, JSON.stringify(result));
+  });
+
+  test('attribute edits validated incrementally get the full verdict', () => {
+    const result = runAttributeEdits('resource-lists.xsd', RICH_RESOURCE_LISTS, 250);
+    assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
+  });
 });
 
 describe('rls-services.xsd against libxml2', () => {
@@ -49,5 +60,14 @@ describe('rls-services.xsd against libxml2', () => {
   test('element edits validated incrementally get the full verdict', () => {
     const result = runIncremental('rls-services.xsd', fixture('rfc4826-rls-services.xml'), 100);
     assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
+  });
+
+  test('element removals and attribute edits validated incrementally get the full verdict', () => {
+    for (const result of [
+      runRemovals('rls-services.xsd', fixture('rfc4826-rls-services.xml'), 120),
+      runAttributeEdits('rls-services.xsd', fixture('rfc4826-rls-services.xml'), 150),
+    ]) {
+      assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
+    }
   });
 });

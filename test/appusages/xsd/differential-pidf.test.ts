@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, runDifferential, runIncremental } from './differential.js';
+import { fixture, runAttributeEdits, runDifferential, runIncremental, runRemovals } from './differential.js';
 
 /** RPID attributes and values the fixtures leave out: from/until, ids, thresholds, time offsets. */
 const RICH_RPID = `<presence xmlns="urn:ietf:params:xml:ns:pidf" xmlns:dm="urn:ietf:params:xml:ns:pidf:data-model" xmlns:rpid="urn:ietf:params:xml:ns:pidf:rpid" xmlns:x="urn:example:ext" entity="pres:a@example.com">
@@ -52,5 +52,11 @@ describe('pidf.xsd against libxml2', () => {
   test('element edits validated incrementally get the full verdict', () => {
     const result = runIncremental('pidf.xsd', RICH_RPID, 150);
     assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
+  });
+
+  test('element removals and attribute edits validated incrementally get the full verdict', () => {
+    for (const result of [runRemovals('pidf.xsd', RICH_RPID, 150), runAttributeEdits('pidf.xsd', RICH_RPID, 250)]) {
+      assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
+    }
   });
 });

@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, runDifferential, runIncremental } from './differential.js';
+import { fixture, runAttributeEdits, runDifferential, runIncremental, runRemovals } from './differential.js';
 
 /** Every pres-rules transformation, with the booleans, tokens and enumerations they take. */
 const RICH_PRES_RULES = `<cr:ruleset xmlns:cr="urn:ietf:params:xml:ns:common-policy" xmlns:pr="urn:ietf:params:xml:ns:pres-rules" xmlns:x="urn:example:ext">
@@ -50,6 +50,12 @@ describe('pres-rules.xsd against libxml2', () => {
   test('element edits validated incrementally get the full verdict', () => {
     const result = runIncremental('pres-rules.xsd', RICH_PRES_RULES, 150);
     assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
+  });
+
+  test('element removals and attribute edits validated incrementally get the full verdict', () => {
+    for (const result of [runRemovals('pres-rules.xsd', RICH_PRES_RULES, 150), runAttributeEdits('pres-rules.xsd', RICH_PRES_RULES, 250)]) {
+      assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
+    }
   });
 });
 

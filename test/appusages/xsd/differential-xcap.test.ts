@@ -4,7 +4,7 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { fixture, runDifferential, runIncremental } from './differential.js';
+import { fixture, runAttributeEdits, runDifferential, runIncremental, runRemovals } from './differential.js';
 
 /** xcap-diff with the XPath patterns of RFC 5261, positions, whitespace handling and element/attribute reports. */
 const RICH_XCAP_DIFF = `<xcap-diff xmlns="urn:ietf:params:xml:ns:xcap-diff" xmlns:x="urn:example:ext" xcap-root="http://xcap.example.com/" x:note="1">
@@ -24,6 +24,11 @@ const RICH_XCAP_DIFF = `<xcap-diff xmlns="urn:ietf:params:xml:ns:xcap-diff" xmln
 describe('xcap-caps.xsd against libxml2 (strict wildcard)', () => {
   test('mutations of rfc4825-xcap-caps.xml', () => {
     const result = runDifferential('xcap-caps.xsd', fixture('rfc4825-xcap-caps.xml'), 200);
+    assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
+  });
+
+  test('element removals validated incrementally get the full verdict', () => {
+    const result = runRemovals('xcap-caps.xsd', fixture('rfc4825-xcap-caps.xml'), 150);
     assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
   });
 });
@@ -52,6 +57,14 @@ describe('xcap-diff.xsd against libxml2 (patterns)', () => {
   test('element edits validated incrementally get the full verdict', () => {
     const result = runIncremental('xcap-diff.xsd', RICH_XCAP_DIFF, 100);
     assert.ok(result.valid > 0 && result.invalid > 0, JSON.stringify(result));
+  });
+
+  test('element removals and attribute edits validated incrementally get the full verdict', () => {
+    // Nothing the seed holds is required: its removals all stay valid (xcap-caps below has required elements).
+    const removals = runRemovals('xcap-diff.xsd', RICH_XCAP_DIFF, 150);
+    assert.ok(removals.valid > 0, JSON.stringify(removals));
+    const edits = runAttributeEdits('xcap-diff.xsd', RICH_XCAP_DIFF, 250);
+    assert.ok(edits.valid > 0 && edits.invalid > 0, JSON.stringify(edits));
   });
 });
 

@@ -3,12 +3,17 @@
  * documents are mutated at random (elements dropped, duplicated, swapped, renamed,
  * inserted; attributes dropped, added, altered; text changed; foreign-namespace
  * elements inserted) and both validators must give the same verdict on the result.
+ *
+ * The incremental entry points are checked the same way, against full validation
+ * and libxml2: element edits (runIncremental), element removals (runRemovals) and
+ * attribute edits (runAttributeEdits), each made to a valid document, as the
+ * server makes them.
  */
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { SchemaValidator } from '../../../src/appusages/schema-validator.js';
-import { CompiledSchema } from '../../../src/appusages/xsd/index.js';
+import { CompiledSchema, type SchemaValidationIssue } from '../../../src/appusages/xsd/index.js';
 import { escapeAttribute, escapeText } from '../../../src/xcap/xml/escape.js';
 import { parseXmlDocument } from '../../../src/xcap/xml/parser.js';
 import type { XmlDocument, XmlElement } from '../../../src/xcap/xml/tree.js';
@@ -404,4 +409,180 @@ export function runIncremental(schema: string, seed: string, numRuns: number, rn
     { numRuns, seed: rngSeed, endOnFailure: true },
   );
   return { valid, invalid };
+}
+
+/** The seed with the prefixes attribute edits use (f:, xsi:, xs:) declared on its root, unless it binds them already. */
+function withEditPrefixes(root: Node): Node {
+  const copy = clone(root);
+  for (const [prefix, uri] of [['f', FOREIGN], ['xsi', 'http://www.w3.org/2001/XMLSchema-instance'], ['xs', 'http://www.w3.org/2001/XMLSchema']] as const) {
+    if (!elementsOf(copy).some((e) => e.node.declarations.some((d) => d.prefix === prefix))) copy.declarations.push({ prefix, uri });
+  }
+  return copy;
+}
+
+/**
+ * A valid document to edit: `root` after `mutations` when the result is still
+ * valid (for both validators), `root` itself otherwise, so that each run starts
+ * from a different valid document where it can.
+ */
+function validStart(schema: string, root: Node, mutations: readonly Mutation[]): { node: Node; text: string; document: XmlDocument } {
+  if (mutations.length > 0) {
+    const copy = clone(root);
+    for (const m of mutations) mutate(copy, m);
+    const text = serialize(copy);
+    try {
+      const document = parseXmlDocument(text);
+      const { libxml2, ours } = verdicts(schema, text, document);
+      if (libxml2.length === 0 && ours.length === 0) return { node: copy, text, document };
+    } catch {
+      // Not well-formed: start from the seed.
+    }
+  }
+  const text = serialize(root);
+  return { node: clone(root), text, document: parseXmlDocument(text) };
+}
+
+export interface IncrementalResult {
+  readonly valid: number;
+  readonly invalid: number;
+  /** Runs whose edit gave no document our parser takes. */
+  readonly unparsed: number;
+}
+
+/** Asserts that an incremental verdict, full validation and libxml2 agree on an edited document. */
+function assertAgreement(
+  what: string,
+  schema: string,
+  text: string,
+  full: readonly SchemaValidationIssue[],
+  partial: ReadonlyArray<readonly SchemaValidationIssue[]>,
+  libxml2: readonly { message: string }[],
+): void {
+  const context = `${schema} after ${what}\n${text}\nfull: ${JSON.stringify(full)}\nincremental: ${JSON.stringify(partial)}\nlibxml2: ${JSON.stringify(libxml2)}`;
+  for (const issues of partial) assert.equal(issues.length === 0, full.length === 0, `incremental and full validation differ for ${context}`);
+  assert.equal(full.length === 0, libxml2.length === 0, `full validation and libxml2 differ for ${context}`);
+}
+
+/**
+ * Element DELETEs validated incrementally: an element of a valid document (the
+ * seed, or the seed after random mutations that kept it valid) is removed, and
+ * validateChildrenOf() on its parent must give validate()'s verdict, and libxml2's.
+ */
+export function runRemovals(schema: string, seed: string, numRuns: number, rngSeed = 4827): IncrementalResult {
+  assertValidSeed(schema, seed);
+  const root = toNode(parseXmlDocument(seed).root, seed);
+  const compiled = CompiledSchema.load(schema);
+  let valid = 0;
+  let invalid = 0;
+  let unparsed = 0;
+  fc.assert(
+    fc.property(fc.array(mutationArbitrary, { maxLength: 3 }), fc.nat(), (mutations, target) => {
+      const start = validStart(schema, root, mutations);
+      const candidates = elementsOf(start.node).filter((e) => e.parent !== null);
+      if (candidates.length === 0) return;
+      const { node, parent } = candidates[target % candidates.length]!;
+      const parentPath = pathOf(start.node, parent!)!;
+      parent!.children.splice(parent!.children.indexOf(node), 1);
+      const text = serialize(start.node);
+      let document: XmlDocument;
+      try {
+        document = parseXmlDocument(text);
+      } catch {
+        unparsed += 1;
+        return;
+      }
+      const full = compiled.validate(document);
+      const partial = compiled.validateChildrenOf(document, follow(document.root, parentPath));
+      const libxml2 = SchemaValidator.load(schema).validate(text);
+      assertAgreement(`removing ${node.qname} from ${parent!.qname}`, schema, text, full, [partial], libxml2);
+      if (full.length === 0) valid += 1;
+      else invalid += 1;
+    }),
+    { numRuns, seed: rngSeed, endOnFailure: true },
+  );
+  return { valid, invalid, unparsed };
+}
+
+const attributeEditArbitrary = fc.record({
+  kind: fc.constantFrom('drop', 'add', 'set', 'copy'),
+  target: fc.nat(),
+  pick: fc.nat(),
+  value: fc.oneof(fc.constantFrom(...INTERESTING_VALUES, ...VOCABULARY.values), fc.string({ maxLength: 6 })),
+  name: fc.constantFrom(...VOCABULARY.names, 'foo', 'lang', 'id', 'space', 'base', 'mustUnderstand', 'type', 'nil', 'schemaLocation'),
+});
+
+/**
+ * Attribute PUTs and DELETEs validated incrementally: one attribute of an element
+ * of a valid document is removed, added or set (to a value of the document's, to
+ * provoke ID clashes, or to one chosen to sit on a type's boundaries), and
+ * validateAttributesOf() on the element, with the attribute's name and without,
+ * must give validate()'s verdict, and libxml2's.
+ */
+export function runAttributeEdits(schema: string, seed: string, numRuns: number, rngSeed = 4828): IncrementalResult {
+  assertValidSeed(schema, seed);
+  const root = withEditPrefixes(toNode(parseXmlDocument(seed).root, seed));
+  const compiled = CompiledSchema.load(schema);
+  let valid = 0;
+  let invalid = 0;
+  let unparsed = 0;
+  fc.assert(
+    fc.property(fc.array(mutationArbitrary, { maxLength: 3 }), attributeEditArbitrary, (mutations, edit) => {
+      const start = validStart(schema, root, mutations);
+      const all = elementsOf(start.node);
+      const { node } = all[edit.target % all.length]!;
+      const path = pathOf(start.node, node)!;
+      let qname: string;
+      switch (edit.kind) {
+        case 'drop': {
+          if (node.attributes.length === 0) return;
+          qname = node.attributes.splice(edit.pick % node.attributes.length, 1)[0]!.qname;
+          break;
+        }
+        case 'add': {
+          const flavours = [edit.name, `xml:${edit.name}`, `f:${edit.name}`, `xsi:${edit.name}`];
+          qname = flavours[edit.pick % flavours.length]!;
+          const existing = node.attributes.find((a) => a.qname === qname);
+          if (existing !== undefined) existing.value = edit.value;
+          else node.attributes.push({ qname, value: edit.value });
+          break;
+        }
+        case 'set': {
+          if (node.attributes.length === 0) return;
+          const attribute = node.attributes[edit.pick % node.attributes.length]!;
+          attribute.value = edit.value;
+          qname = attribute.qname;
+          break;
+        }
+        default: {
+          const values = all.flatMap((e) => e.node.attributes.map((a) => a.value));
+          if (node.attributes.length === 0 || values.length === 0) return;
+          const attribute = node.attributes[edit.pick % node.attributes.length]!;
+          attribute.value = values[edit.target % values.length]!;
+          qname = attribute.qname;
+        }
+      }
+      const text = serialize(start.node);
+      let document: XmlDocument;
+      try {
+        document = parseXmlDocument(text);
+      } catch {
+        unparsed += 1;
+        return;
+      }
+      // The changed attribute's name, from whichever document has it.
+      const changed = [follow(document.root, path), follow(start.document.root, path)]
+        .flatMap((e) => e.attributes)
+        .find((a) => a.qname === qname)!;
+      const element = follow(document.root, path);
+      const full = compiled.validate(document);
+      const named = compiled.validateAttributesOf(document, element, { namespace: changed.namespace, localName: changed.localName });
+      const unnamed = compiled.validateAttributesOf(document, element);
+      const libxml2 = SchemaValidator.load(schema).validate(text);
+      assertAgreement(`${edit.kind} @${qname} of ${node.qname}`, schema, text, full, [named, unnamed], libxml2);
+      if (full.length === 0) valid += 1;
+      else invalid += 1;
+    }),
+    { numRuns, seed: rngSeed, endOnFailure: true },
+  );
+  return { valid, invalid, unparsed };
 }

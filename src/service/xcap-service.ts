@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { AppUsageRegistry } from '../appusages/registry.js';
-import { validateDocument } from '../appusages/validate-document.js';
+import { validateDocument, type ChangedPart } from '../appusages/validate-document.js';
 import type { AppUsage, Requester } from '../appusages/types.js';
 import { authorize } from '../auth/policy.js';
 import { InvalidUserIdError, normalizeUserId, toXui } from '../auth/user-id.js';
@@ -40,6 +40,7 @@ import { evaluatePreconditions, type Preconditions } from './preconditions.js';
 import type { ParsedDocumentCache } from './parsed-documents.js';
 import { defaultUsageHandlers } from '../phonebook/handler.js';
 import { parseNodeSelector, type NodeSelector } from '../xcap/selector.js';
+import { selectElements } from '../xcap/select.js';
 import { buildXcapPath, type XcapUri } from '../xcap/uri.js';
 import type { XmlDocument, XmlParseLimits } from '../xcap/xml/tree.js';
 
@@ -222,7 +223,7 @@ export class XcapService {
     // A body that is not XML is refused before any lock is taken.
     const wholeDocument = kind === 'document' ? parseDocumentBody(text, this.limits) : null;
 
-    const outcome = await this.update(key, usage, request, async (current) => {
+    const outcome = await this.update(key, usage, request, selector, async (current) => {
       if (wholeDocument !== null) {
         evaluatePreconditions(request.preconditions, current?.etag ?? null, 'write');
         return { document: wholeDocument, source: text, created: current === null };
@@ -253,7 +254,7 @@ export class XcapService {
     if (usage.isGenerated?.(key)) {
       throw new MethodNotAllowedError(`${usage.auid} ${key.path} is maintained by the server`, ['GET', 'HEAD']);
     }
-    const outcome = await this.update(key, usage, request, async (current) => {
+    const outcome = await this.update(key, usage, request, selector, async (current) => {
       if (current === null) throw new NotFoundError('no such document');
       if (selector === null) {
         evaluatePreconditions(request.preconditions, current.etag, 'write');
@@ -282,6 +283,7 @@ export class XcapService {
     key: DocumentKey,
     usage: AppUsage,
     request: XcapRequest,
+    selector: NodeSelector | null,
     compute: (current: StoredDocument | null) => Promise<EditResult | { document: XmlDocument; source: string; created: boolean } | 'delete'>,
   ): Promise<{ created: boolean; etag: string | null }> {
     let created = false;
@@ -292,7 +294,9 @@ export class XcapService {
         const edit = await compute(current);
         if (edit === 'delete') return { mutation: { kind: 'delete' } as Mutation, result: null };
         created = edit.created;
-        const claims = validateDocument(usage, edit.document, key);
+        // The stored version passed these checks when it was written; a node write is checked where it changed it.
+        const changed = selector === null ? undefined : changedPart(selector, request.method, edit.document);
+        const claims = validateDocument(usage, edit.document, key, changed);
         if (this.parsedDocuments) written = edit.document;
         return { mutation: { kind: 'put', content: edit.source, claims } as Mutation, result: null };
       });
@@ -366,6 +370,24 @@ export class XcapService {
     });
     return e.withAncestor(`${request.rootUri}/${path}`);
   }
+}
+
+/** What a node PUT or DELETE changed, found again in the new version (undefined: validate it all). */
+function changedPart(selector: NodeSelector, method: XcapMethod, document: XmlDocument): ChangedPart | undefined {
+  const terminal = selector.terminal;
+  if (terminal?.kind === 'namespace') return undefined;
+  if (terminal?.kind === 'attribute') {
+    const found = selectElements(document, selector.steps);
+    if (found.length !== 1) return undefined;
+    return { kind: 'attribute', element: found[0]!, attribute: { namespace: terminal.name.namespace, localName: terminal.name.localName } };
+  }
+  if (method === 'PUT') {
+    const found = selectElements(document, selector.steps);
+    return found.length === 1 ? { kind: 'element', element: found[0]! } : undefined;
+  }
+  if (selector.steps.length < 2) return undefined;
+  const parents = selectElements(document, selector.steps.slice(0, -1));
+  return parents.length === 1 ? { kind: 'children', parent: parents[0]! } : undefined;
 }
 
 export function quoteEtag(etag: string): string {

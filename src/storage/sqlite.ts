@@ -7,7 +7,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
+import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { checkMutation, copyKey, etagCounter, makeEtag, sameKey, scanLimit } from './backend-helpers.js';
 import { sqliteMigrations } from './sqlite-migrations.js';
@@ -39,6 +39,10 @@ export interface SqliteStorageOptions {
 }
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
+/** Optimistic rounds of a document write before its mutator runs inside the write transaction. */
+const OPTIMISTIC_ROUNDS = 4;
+/** Attempts to take a busy write lock on the next turn of the event loop, before pausing. */
+const LOCK_RETRIES_WITHOUT_PAUSE = 32;
 /** Upper bound of one pause between attempts to take the write lock. */
 const MAX_LOCK_RETRY_DELAY_MS = 10;
 
@@ -85,6 +89,11 @@ interface UserRow {
 
 type KeyParams = [auid: string, tree: string, owner: string, path: string];
 
+type Mutator<T> = (
+  current: StoredDocument | null,
+  tx: StorageTransaction,
+) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T };
+
 /**
  * Taking the write lock without freezing the event loop.
  *
@@ -110,6 +119,7 @@ class WriteLock {
   async acquire(): Promise<void> {
     const deadline = Date.now() + this.busyTimeoutMs;
     let delay = 1;
+    let retries = 0;
     for (;;) {
       // Not a prepared statement: SQLite applies busy_timeout when the PRAGMA is
       // compiled, so re-running a prepared one would change nothing.
@@ -127,6 +137,12 @@ class WriteLock {
         }
       } finally {
         this.db.exec(`PRAGMA busy_timeout = ${this.busyTimeoutMs}`);
+      }
+      // Another process's write transaction lasts a fraction of a millisecond: retry on the
+      // next turns of the event loop first (serving other requests meanwhile), then back off.
+      if (++retries <= LOCK_RETRIES_WITHOUT_PAUSE) {
+        await yieldToEventLoop();
+        continue;
       }
       await sleep(delay + Math.random() * delay);
       delay = Math.min(delay * 2, MAX_LOCK_RETRY_DELAY_MS);
@@ -345,6 +361,8 @@ export class SqliteStorage implements Storage {
    * therefore waits for the previous one to finish.
    */
   private writeTail: Promise<void> = Promise.resolve();
+  /** The tail of each document's queue of writes in this process. */
+  private readonly documentQueues = new Map<string, Promise<void>>();
   /** Documents written or deleted through this connection, for {@link documentChangeToken}. */
   private documentWrites = 0;
   private closing: Promise<void> | null = null;
@@ -385,6 +403,13 @@ export class SqliteStorage implements Storage {
    *
    * A put whose content equals the current content writes nothing, claims
    * included (claims derive from content), and keeps the entity tag.
+   *
+   * The mutator runs outside the write transaction, so that other worker processes
+   * can write while this one does its XML work: the transaction then only checks
+   * that the document (and whatever else the mutator read) is still the version the
+   * mutator saw, and writes. When another process wrote in between, the mutator runs
+   * again on the new version; after a few such rounds it runs inside the transaction,
+   * which always succeeds. Within this process writes to one document are queued.
    */
   async updateDocument<T>(
     key: DocumentKey,
@@ -394,32 +419,94 @@ export class SqliteStorage implements Storage {
     ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
   ): Promise<UpdateResult<T>> {
     this.assertWritable();
+    return this.queueFor(key, async () => {
+      for (let round = 1; round < OPTIMISTIC_ROUNDS; round++) {
+        const attempt = await this.tryOptimistic(key, mutate);
+        if (attempt !== null) return attempt;
+      }
+      return this.enqueueWrite(async () => {
+        const previous = this.readDocument(key);
+        const outcome = await this.runMutator(key, previous, mutate, null);
+        return this.commitMutation(key, previous, outcome);
+      });
+    });
+  }
+
+  /** One optimistic round: null when another connection changed what the mutator read. */
+  private async tryOptimistic<T>(key: DocumentKey, mutate: Mutator<T>): Promise<UpdateResult<T> | null> {
+    const previous = this.readDocument(key);
+    const stillSo: (() => boolean)[] = [];
+    const outcome = await this.runMutator(key, previous, mutate, stillSo);
     return this.enqueueWrite(async () => {
-      const previous = this.readDocument(key);
-      let active = true;
-      const tx: StorageTransaction = {
-        findClaim: async (scope, value) => {
-          if (!active) throw new Error('this storage transaction has already ended');
+      // Synchronous from here to COMMIT: no other code on this connection sees the half-applied write.
+      const etag = this.statements.documentEtag.get(...keyParams(key)) ?? null;
+      if (etag !== (previous?.etag ?? null) || !stillSo.every((check) => check())) return null;
+      return this.commitMutation(key, previous, outcome);
+    });
+  }
+
+  /**
+   * Runs the mutator with a transaction view; `stillSo` (optimistic rounds) collects
+   * checks that what it read is unchanged, re-run inside the write transaction.
+   */
+  private async runMutator<T>(
+    key: DocumentKey,
+    previous: StoredDocument | null,
+    mutate: Mutator<T>,
+    stillSo: (() => boolean)[] | null,
+  ): Promise<{ mutation: Mutation; result: T }> {
+    let active = true;
+    const tx: StorageTransaction = {
+      findClaim: async (scope, value) => {
+        if (!active) throw new Error('this storage transaction has already ended');
+        const holderOf = (): DocumentKey | null => {
           const holder = this.statements.claimHolder.get(scope, value);
           return holder === undefined || sameKey(holder, key) ? null : copyKey(holder);
-        },
-        get: async (otherKey) => {
-          if (!active) throw new Error('this storage transaction has already ended');
-          return this.readDocument(otherKey);
-        },
-      };
-      let outcome: { mutation: Mutation; result: T };
-      try {
-        outcome = await mutate(previous, tx);
-      } finally {
-        active = false;
-      }
-      // From here to COMMIT nothing awaits, so no other code on this connection ever
-      // sees the half-applied writes.
-      checkMutation((outcome as { mutation?: Mutation } | null | undefined)?.mutation);
-      const document = this.applyMutation(key, previous, outcome.mutation);
-      return { result: outcome.result, previous, document, changed: document !== previous };
+        };
+        const found = holderOf();
+        stillSo?.push(() => {
+          const now = holderOf();
+          return now === null ? found === null : found !== null && sameKey(now, found);
+        });
+        return found;
+      },
+      get: async (otherKey) => {
+        if (!active) throw new Error('this storage transaction has already ended');
+        const document = this.readDocument(otherKey);
+        const etag = document?.etag ?? null;
+        stillSo?.push(() => (this.statements.documentEtag.get(...keyParams(otherKey)) ?? null) === etag);
+        return document;
+      },
+    };
+    let outcome: { mutation: Mutation; result: T };
+    try {
+      outcome = await mutate(previous, tx);
+    } finally {
+      active = false;
+    }
+    checkMutation((outcome as { mutation?: Mutation } | null | undefined)?.mutation);
+    return outcome;
+  }
+
+  private commitMutation<T>(key: DocumentKey, previous: StoredDocument | null, outcome: { mutation: Mutation; result: T }): UpdateResult<T> {
+    const document = this.applyMutation(key, previous, outcome.mutation);
+    return { result: outcome.result, previous, document, changed: document !== previous };
+  }
+
+  /** Runs `body` after every earlier write of this process to the same document. */
+  private queueFor<R>(key: DocumentKey, body: () => Promise<R>): Promise<R> {
+    const id = `${key.auid}\0${key.tree}\0${key.owner}\0${key.path}`;
+    const before = this.documentQueues.get(id) ?? Promise.resolve();
+    const run = before.then(body);
+    const tail = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.documentQueues.set(id, tail);
+    void tail.then(() => {
+      if (this.documentQueues.get(id) === tail) this.documentQueues.delete(id);
     });
+    return run;
   }
 
   async listDocuments(query: DocumentQuery): Promise<DocumentSummary[]> {
@@ -517,9 +604,11 @@ export class SqliteStorage implements Storage {
 
   /** Lets queued writes finish, then closes the connection. Calls made afterwards reject. */
   close(): Promise<void> {
-    this.closing ??= this.writeTail.then(() => {
-      this.db.close();
-    });
+    this.closing ??= Promise.all(this.documentQueues.values())
+      .then(() => this.writeTail)
+      .then(() => {
+        this.db.close();
+      });
     return this.closing;
   }
 

@@ -530,18 +530,12 @@ describe('SqliteStorage with several connections on one file', { timeout: 20_000
 
   test('a writer waiting for another connection gives up after its busy timeout without blocking the process', async () => {
     const file = freshFile();
-    const holder = await openSqliteStorage({ file });
     const waiter = await openSqliteStorage({ file, busyTimeoutMs: 150 });
+    // Another process's write transaction, held open (xcapd's own writes hold it only while writing).
+    const holder = new Database(file);
     try {
-      let release: () => void = () => undefined;
-      const gate = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      const holding = holder.updateDocument(docKey('locked'), async () => {
-        await gate;
-        return put('<holder/>');
-      });
-      await sleep(5);
+      holder.exec('BEGIN IMMEDIATE');
+      holder.prepare("INSERT INTO users (id, realm, ha1_md5, ha1_sha256, admin, created_at) VALUES ('x@example.com', 'r', '', '', 0, 0)").run();
       const started = Date.now();
       let ticks = 0;
       const ticker = setInterval(() => {
@@ -553,13 +547,13 @@ describe('SqliteStorage with several connections on one file', { timeout: 20_000
       assert.ok(waited >= 140 && waited < 2000, `waited ${waited} ms`);
       assert.ok(ticks >= 5, `the event loop kept running (${ticks} ticks)`);
       // Reads are not blocked by the other connection's write lock.
-      assert.equal(await waiter.getDocument(docKey('locked')), null);
-      release();
-      await holding;
+      assert.equal(await waiter.getDocument(docKey('other')), null);
+      holder.exec('COMMIT');
       const retried = await waiter.updateDocument(docKey('other'), () => put('<waiter/>'));
       assert.equal(retried.changed, true);
     } finally {
-      await holder.close();
+      if (holder.inTransaction) holder.exec('ROLLBACK');
+      holder.close();
       await waiter.close();
     }
   });
@@ -627,6 +621,75 @@ process.disconnect?.();
       clearTimeout(killTimer);
       if (child.exitCode === null) child.kill('SIGKILL');
       await storage.close();
+    }
+  });
+});
+
+describe('SqliteStorage writes while another connection writes', { timeout: 20_000 }, () => {
+  test('a mutator whose document another connection changed meanwhile runs again on the new version', async () => {
+    const file = freshFile();
+    const mine = await openSqliteStorage({ file });
+    const theirs = await openSqliteStorage({ file });
+    try {
+      const key = docKey('optimistic');
+      await mine.updateDocument(key, () => put('<a>0</a>'));
+      const seen: string[] = [];
+      const result = await mine.updateDocument(key, async (current) => {
+        seen.push(current?.content ?? '');
+        // The other connection writes while this mutator works, outside any lock of ours.
+        if (seen.length === 1) await theirs.updateDocument(key, () => put('<a>theirs</a>'));
+        return put(`${current?.content}+mine`);
+      });
+      assert.deepEqual(seen, ['<a>0</a>', '<a>theirs</a>']);
+      assert.equal(result.document?.content, '<a>theirs</a>+mine');
+      assert.equal(result.previous?.content, '<a>theirs</a>');
+      assert.equal((await theirs.getDocument(key))?.content, '<a>theirs</a>+mine');
+    } finally {
+      await mine.close();
+      await theirs.close();
+    }
+  });
+
+  test('a change to a document the mutator read with tx.get makes it run again', async () => {
+    const file = freshFile();
+    const mine = await openSqliteStorage({ file });
+    const theirs = await openSqliteStorage({ file });
+    try {
+      const shared = docKey('shared');
+      await mine.updateDocument(shared, () => put('<s>1</s>'));
+      let rounds = 0;
+      const result = await mine.updateDocument(docKey('derived'), async (_current, tx) => {
+        rounds++;
+        const source = await tx.get(shared);
+        if (rounds === 1) await theirs.updateDocument(shared, () => put('<s>2</s>'));
+        return put(`copy of ${source?.content}`);
+      });
+      assert.equal(rounds, 2);
+      assert.equal(result.document?.content, 'copy of <s>2</s>');
+    } finally {
+      await mine.close();
+      await theirs.close();
+    }
+  });
+
+  test('a write that keeps losing the race finally runs under the lock and lands', async () => {
+    const file = freshFile();
+    const mine = await openSqliteStorage({ file });
+    const theirs = await openSqliteStorage({ file });
+    try {
+      const key = docKey('contended');
+      let rounds = 0;
+      const result = await mine.updateDocument(key, async (current) => {
+        rounds++;
+        // Only while this mutator runs outside the lock can the other connection get in.
+        if (rounds <= 3) await theirs.updateDocument(key, () => put(`<t>${rounds}</t>`));
+        return put(`${current?.content ?? ''}+mine`);
+      });
+      assert.equal(rounds, 4);
+      assert.equal(result.document?.content, '<t>3</t>+mine');
+    } finally {
+      await mine.close();
+      await theirs.close();
     }
   });
 });

@@ -119,7 +119,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   phonePath: '/',
   phoneAuid: 'com.counterpath.tbook',
   databasePool: 10,
-  cacheMb: 64,
+  cacheMb: 32,
   workers: 1,
   userDatabase: '',
   userTable: 'subscriber',

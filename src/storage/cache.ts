@@ -32,6 +32,8 @@ export interface DocumentCacheOptions {
 
 /** Per-entry bookkeeping the text alone does not account for (objects, the key, the LRU's links). */
 const ENTRY_OVERHEAD_BYTES = 256;
+/** How many documents read once are remembered (by key only) so that a second read caches them. */
+const SEEN_ONCE_LIMIT = 16_384;
 
 interface Entry {
   readonly document: StoredDocument;
@@ -60,6 +62,13 @@ export class CachingStorage implements Storage {
   private revalidated = 0;
   private misses = 0;
   private readonly unsubscribe: (() => void) | undefined;
+  /**
+   * Keys of documents read once and not cached: a document is cached when it is
+   * read a second time (or written), so a stream of one-off reads — 100,000 users'
+   * phones each fetching their own list — does not keep evicting the documents
+   * that are read again and again, nor fill the heap with copies that are never reused.
+   */
+  private seenOnce = new Set<string>();
   /** Present exactly when the backend's is (code tells shared databases apart by it). */
   readonly onExternalChange?: (listener: (change: ExternalChange) => void) => () => void;
 
@@ -102,7 +111,12 @@ export class CachingStorage implements Storage {
     }
     this.misses++;
     const document = await this.backend.getDocument(key);
-    this.remember(id, document, token);
+    if (entry !== undefined || this.seenOnce.delete(id)) {
+      this.remember(id, document, token);
+    } else {
+      if (this.seenOnce.size >= SEEN_ONCE_LIMIT) this.seenOnce = new Set();
+      this.seenOnce.add(id);
+    }
     return document;
   }
 

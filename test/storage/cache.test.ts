@@ -119,6 +119,22 @@ for (const backend of backends) {
       }
     });
 
+    test('a document read only once is not kept; read twice, it is', async () => {
+      const db = await backend.open();
+      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
+      try {
+        await db.first.updateDocument(KEY, put('<a>once</a>'));
+        assert.equal((await cache.getDocument(KEY))?.content, '<a>once</a>');
+        assert.equal(cache.stats().entries, 0);
+        assert.equal((await cache.getDocument(KEY))?.content, '<a>once</a>');
+        assert.equal(cache.stats().entries, 1);
+        await db.second.updateDocument(KEY, put('<a>changed</a>'));
+        assert.equal((await cache.getDocument(KEY))?.content, '<a>changed</a>');
+      } finally {
+        await db.dispose();
+      }
+    });
+
     test('memory stays within the bound; evicted documents are read again', async () => {
       const db = await backend.open();
       const maxBytes = 64 * 1024;

@@ -26,6 +26,7 @@ import {
   XcapConflictError,
 } from '../xcap/errors.js';
 import {
+  adoptEdit,
   decodeUtf8Body,
   deleteNode,
   getNode,
@@ -40,9 +41,8 @@ import { evaluatePreconditions, type Preconditions } from './preconditions.js';
 import type { ParsedDocumentCache } from './parsed-documents.js';
 import { defaultUsageHandlers } from '../phonebook/handler.js';
 import { parseNodeSelector, type NodeSelector } from '../xcap/selector.js';
-import { selectElements } from '../xcap/select.js';
 import { buildXcapPath, type XcapUri } from '../xcap/uri.js';
-import type { XmlDocument, XmlParseLimits } from '../xcap/xml/tree.js';
+import type { XmlDocument, XmlElement, XmlParseLimits } from '../xcap/xml/tree.js';
 
 export type XcapMethod = 'GET' | 'HEAD' | 'PUT' | 'DELETE';
 
@@ -232,13 +232,13 @@ export class XcapService {
       if (current === null) throw this.noParent(request, key);
       evaluatePreconditions(request.preconditions, current.etag, 'write-node');
       const parsed = this.treeFor(key, current);
+      let edit: EditResult;
       try {
-        return kind === 'element'
-          ? putElement(parsed, selector, text, this.limits)
-          : putAttribute(parsed, selector, text, this.limits);
+        edit = kind === 'element' ? putElement(parsed, selector, text, this.limits) : putAttribute(parsed, selector, text, this.limits);
       } catch (e) {
         throw this.withAncestorUri(e, request, key);
       }
+      return this.adopt(key, parsed, edit);
     });
     return {
       status: outcome.created ? 201 : 200,
@@ -261,9 +261,10 @@ export class XcapService {
         return 'delete';
       }
       // A node that is not there is a 404 whatever the preconditions (RFC 9110 §13.2.1).
-      const result = deleteNode(this.treeFor(key, current), selector, this.limits);
+      const parsed = this.treeFor(key, current);
+      const result = deleteNode(parsed, selector, this.limits);
       evaluatePreconditions(request.preconditions, current.etag, 'write');
-      return result;
+      return this.adopt(key, parsed, result);
     });
     return {
       status: 200,
@@ -295,7 +296,7 @@ export class XcapService {
         if (edit === 'delete') return { mutation: { kind: 'delete' } as Mutation, result: null };
         created = edit.created;
         // The stored version passed these checks when it was written; a node write is checked where it changed it.
-        const changed = selector === null ? undefined : changedPart(selector, request.method, edit.document);
+        const changed = selector === null || !('changedElement' in edit) ? undefined : changedPart(selector, request.method, edit.changedElement);
         const claims = validateDocument(usage, edit.document, key, changed);
         if (this.parsedDocuments) written = edit.document;
         return { mutation: { kind: 'put', content: edit.source, claims } as Mutation, result: null };
@@ -347,6 +348,17 @@ export class XcapService {
     }
   }
 
+  /**
+   * The tree of the edited version, made by updating `parsed` — the cached tree of the
+   * version edited — in place; it leaves the cache first, so that no reader meets it
+   * half changed (the new tree is filed under the new ETag once committed).
+   */
+  private adopt(key: DocumentKey, parsed: XmlDocument, edit: EditResult): EditResult {
+    this.parsedDocuments?.forget(key);
+    adoptEdit(parsed, edit);
+    return edit;
+  }
+
   /** The parsed tree of a stored (or generated) version; use it before the next await. */
   private treeFor(key: DocumentKey, version: { readonly content: string; readonly etag: string }): XmlDocument {
     return this.parsedDocuments ? this.parsedDocuments.read(key, version, parseDocumentBody) : parseDocumentBody(version.content);
@@ -372,22 +384,14 @@ export class XcapService {
   }
 }
 
-/** What a node PUT or DELETE changed, found again in the new version (undefined: validate it all). */
-function changedPart(selector: NodeSelector, method: XcapMethod, document: XmlDocument): ChangedPart | undefined {
+/** What a node PUT or DELETE changed, for validating just that (undefined: validate it all). */
+function changedPart(selector: NodeSelector, method: XcapMethod, changedElement: XmlElement): ChangedPart | undefined {
   const terminal = selector.terminal;
   if (terminal?.kind === 'namespace') return undefined;
   if (terminal?.kind === 'attribute') {
-    const found = selectElements(document, selector.steps);
-    if (found.length !== 1) return undefined;
-    return { kind: 'attribute', element: found[0]!, attribute: { namespace: terminal.name.namespace, localName: terminal.name.localName } };
+    return { kind: 'attribute', element: changedElement, attribute: { namespace: terminal.name.namespace, localName: terminal.name.localName } };
   }
-  if (method === 'PUT') {
-    const found = selectElements(document, selector.steps);
-    return found.length === 1 ? { kind: 'element', element: found[0]! } : undefined;
-  }
-  if (selector.steps.length < 2) return undefined;
-  const parents = selectElements(document, selector.steps.slice(0, -1));
-  return parents.length === 1 ? { kind: 'children', parent: parents[0]! } : undefined;
+  return method === 'PUT' ? { kind: 'element', element: changedElement } : { kind: 'children', parent: changedElement };
 }
 
 export function quoteEtag(etag: string): string {

@@ -20,6 +20,7 @@ import type {
   StorageTransaction,
   StoredDocument,
   UniqueClaim,
+  UpdateOptions,
   UpdateResult,
   UserRecord,
   UserSummary,
@@ -126,11 +127,13 @@ export class CachingStorage implements Storage {
       current: StoredDocument | null,
       tx: StorageTransaction,
     ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
+    options?: UpdateOptions,
   ): Promise<UpdateResult<T>> {
     const id = documentCacheKey(key);
     const before = this.backend.documentChangeToken?.() ?? null;
+    const cached = this.entries.peek(id)?.document;
     try {
-      const outcome = await this.backend.updateDocument(key, mutate);
+      const outcome = await this.backend.updateDocument(key, mutate, cached ? { ...options, likelyCurrent: cached } : options);
       // The copy is confirmed at the token after the write only when this write is the only change between.
       const after = this.backend.documentChangeToken?.() ?? null;
       const alone = before !== null && after !== null && after - before === (outcome.changed ? 1 : 0);

@@ -24,6 +24,7 @@ import type {
   StoredDocument,
   Tree,
   UniqueClaim,
+  UpdateOptions,
   UpdateResult,
   UserRecord,
   UserSummary,
@@ -417,11 +418,14 @@ export class SqliteStorage implements Storage {
       current: StoredDocument | null,
       tx: StorageTransaction,
     ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
+    options?: UpdateOptions,
   ): Promise<UpdateResult<T>> {
     this.assertWritable();
     return this.queueFor(key, async () => {
       for (let round = 1; round < OPTIMISTIC_ROUNDS; round++) {
-        const attempt = await this.tryOptimistic(key, mutate);
+        // A copy the caller holds saves reading the text; the check before COMMIT tells whether it was current.
+        const start = round === 1 && options?.likelyCurrent && sameKey(options.likelyCurrent.key, key) ? options.likelyCurrent : this.readDocument(key);
+        const attempt = await this.tryOptimistic(key, start, mutate);
         if (attempt !== null) return attempt;
       }
       return this.enqueueWrite(async () => {
@@ -433,8 +437,7 @@ export class SqliteStorage implements Storage {
   }
 
   /** One optimistic round: null when another connection changed what the mutator read. */
-  private async tryOptimistic<T>(key: DocumentKey, mutate: Mutator<T>): Promise<UpdateResult<T> | null> {
-    const previous = this.readDocument(key);
+  private async tryOptimistic<T>(key: DocumentKey, previous: StoredDocument | null, mutate: Mutator<T>): Promise<UpdateResult<T> | null> {
     const stillSo: (() => boolean)[] = [];
     const outcome = await this.runMutator(key, previous, mutate, stillSo);
     return this.enqueueWrite(async () => {

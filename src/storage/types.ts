@@ -58,6 +58,16 @@ export interface StorageTransaction {
   get(key: DocumentKey): Promise<StoredDocument | null>;
 }
 
+export interface UpdateOptions {
+  /**
+   * The version the caller believes is current (a cached copy). A backend that
+   * checks the version before committing anyway may start from it instead of
+   * reading the document; when it is not current, the mutator simply runs again on
+   * the version that is. Never required for correctness.
+   */
+  readonly likelyCurrent?: StoredDocument;
+}
+
 export interface UpdateResult<T> {
   readonly result: T;
   /** The document after the update (null when it does not exist). */
@@ -140,6 +150,7 @@ export interface Storage {
       current: StoredDocument | null,
       tx: StorageTransaction,
     ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
+    options?: UpdateOptions,
   ): Promise<UpdateResult<T>>;
 
   listDocuments(query: DocumentQuery): Promise<DocumentSummary[]>;

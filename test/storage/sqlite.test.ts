@@ -693,3 +693,28 @@ describe('SqliteStorage writes while another connection writes', { timeout: 20_0
     }
   });
 });
+
+describe('SqliteStorage updateDocument with a likely-current copy', () => {
+  test('a stale copy only costs a second round on the real current version', async () => {
+    const storage = await openSqliteStorage({ file: freshFile() });
+    try {
+      const key = docKey('hinted');
+      const first = await storage.updateDocument(key, () => put('<v>1</v>'));
+      await storage.updateDocument(key, () => put('<v>2</v>'));
+      const seen: string[] = [];
+      const result = await storage.updateDocument(
+        key,
+        (current) => {
+          seen.push(current?.content ?? '');
+          return put(`${current?.content}+`);
+        },
+        { likelyCurrent: first.document! },
+      );
+      assert.deepEqual(seen, ['<v>1</v>', '<v>2</v>']);
+      assert.equal(result.document?.content, '<v>2</v>+');
+      assert.equal(result.previous?.content, '<v>2</v>');
+    } finally {
+      await storage.close();
+    }
+  });
+});

@@ -2,7 +2,7 @@
  * An application usage (RFC 4825 §5): everything xcapd knows about one AUID. Adding
  * one is adding a file that exports one of these and a line in the registry.
  */
-import type { XmlDocument } from '../xcap/xml/tree.js';
+import type { XmlDocument, XmlElement } from '../xcap/xml/tree.js';
 import type { DocumentKey, Storage, UniqueClaim } from '../storage/types.js';
 
 export type Tree = 'users' | 'global';
@@ -23,6 +23,16 @@ export interface GenerationContext {
   /** The absolute XCAP root URI as the client reached it, e.g. `https://xcap.example.com/xcap-root`. */
   readonly rootUri: string;
 }
+
+/**
+ * What a write changed in a document that was valid before it: the element a PUT
+ * inserted or replaced, the parent an element was deleted from, or the element whose
+ * attribute was set or removed.
+ */
+export type ChangedPart =
+  | { readonly kind: 'element'; readonly element: XmlElement }
+  | { readonly kind: 'children'; readonly parent: XmlElement }
+  | { readonly kind: 'attribute'; readonly element: XmlElement; readonly attribute: { readonly namespace: string | null; readonly localName: string } };
 
 export interface AppUsage {
   readonly auid: string;
@@ -45,9 +55,11 @@ export interface AppUsage {
   /**
    * The semantic constraints beyond the schema (RFC 4825 §5.4), run on a document that
    * is well-formed and schema-valid. Throws XcapConflictError (uniqueness-failure,
-   * constraint-failure); returns the server-wide unique values the document claims.
+   * constraint-failure); returns the server-wide unique values the document claims
+   * (all of them, whatever `changed` says). `changed`, when given, is what a node
+   * write changed in a version that met the constraints: a usage may check just that.
    */
-  checkConstraints?(document: XmlDocument, key: DocumentKey): readonly UniqueClaim[];
+  checkConstraints?(document: XmlDocument, key: DocumentKey, changed?: ChangedPart): readonly UniqueClaim[];
   /**
    * A uniqueness-failure for a claim another document already holds, so the client
    * gets `<exists field>` with alternatives.

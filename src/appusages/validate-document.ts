@@ -4,20 +4,11 @@
  */
 import type { DocumentKey, UniqueClaim } from '../storage/types.js';
 import { XcapConflictError } from '../xcap/errors.js';
-import type { XmlDocument, XmlElement } from '../xcap/xml/tree.js';
-import type { AppUsage } from './types.js';
-import { CompiledSchema, type AttributeName, type SchemaValidationIssue } from './xsd/index.js';
+import type { XmlDocument } from '../xcap/xml/tree.js';
+import type { AppUsage, ChangedPart } from './types.js';
 
-/**
- * What a write changed in a document that was valid before it, so that only that
- * part is validated again (the schema engine falls back to the whole document where
- * the part alone cannot decide): the element a PUT inserted or replaced, the parent
- * an element was deleted from, or the element whose attribute was set or removed.
- */
-export type ChangedPart =
-  | { readonly kind: 'element'; readonly element: XmlElement }
-  | { readonly kind: 'children'; readonly parent: XmlElement }
-  | { readonly kind: 'attribute'; readonly element: XmlElement; readonly attribute: AttributeName };
+export type { ChangedPart } from './types.js';
+import { CompiledSchema, type SchemaValidationIssue } from './xsd/index.js';
 
 /** How many schema problems one error phrase names; the rest are counted. */
 const ISSUES_IN_PHRASE = 5;
@@ -51,5 +42,5 @@ export function validateDocument(usage: AppUsage, document: XmlDocument, key: Do
     const issues = schemaIssues(usage.schema, document, changed);
     if (issues.length > 0) throw new XcapConflictError('schema-validation-error', describeIssues(issues));
   }
-  return usage.checkConstraints?.(document, key) ?? [];
+  return usage.checkConstraints?.(document, key, changed) ?? [];
 }

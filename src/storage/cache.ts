@@ -11,13 +11,12 @@
 import { LRUCache } from 'lru-cache';
 import type {
   DocumentKey,
+  DocumentMutator,
   DocumentQuery,
   DocumentSummary,
   ExternalChange,
-  Mutation,
   ScanOptions,
   Storage,
-  StorageTransaction,
   StoredDocument,
   UniqueClaim,
   UpdateOptions,
@@ -123,10 +122,7 @@ export class CachingStorage implements Storage {
 
   async updateDocument<T>(
     key: DocumentKey,
-    mutate: (
-      current: StoredDocument | null,
-      tx: StorageTransaction,
-    ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
+    mutate: DocumentMutator<T>,
     options?: UpdateOptions,
   ): Promise<UpdateResult<T>> {
     const id = documentCacheKey(key);

@@ -31,6 +31,7 @@ import type { PostgresMigration } from './postgres-migrations.js';
 import { ClaimConflictError } from './types.js';
 import type {
   DocumentKey,
+  DocumentMutator,
   DocumentQuery,
   DocumentSummary,
   ExternalChange,
@@ -300,10 +301,7 @@ export class PostgresStorage implements Storage {
    */
   updateDocument<T>(
     key: DocumentKey,
-    mutate: (
-      current: StoredDocument | null,
-      tx: StorageTransaction,
-    ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
+    mutate: DocumentMutator<T>,
   ): Promise<UpdateResult<T>> {
     return this.track(() =>
       this.sql.begin(async (tx) => {

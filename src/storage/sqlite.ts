@@ -15,6 +15,7 @@ import type { SqliteMigration } from './sqlite-migrations.js';
 import { ClaimConflictError } from './types.js';
 import type {
   DocumentKey,
+  DocumentMutator,
   DocumentQuery,
   DocumentSummary,
   Mutation,
@@ -90,10 +91,6 @@ interface UserRow {
 
 type KeyParams = [auid: string, tree: string, owner: string, path: string];
 
-type Mutator<T> = (
-  current: StoredDocument | null,
-  tx: StorageTransaction,
-) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T };
 
 /**
  * Taking the write lock without freezing the event loop.
@@ -385,7 +382,7 @@ export class SqliteStorage implements Storage {
 
   async documentEtag(key: DocumentKey): Promise<string | null> {
     this.assertOpen();
-    return this.statements.documentEtag.get(...keyParams(key)) ?? null;
+    return this.currentEtag(key);
   }
 
   /**
@@ -414,10 +411,7 @@ export class SqliteStorage implements Storage {
    */
   async updateDocument<T>(
     key: DocumentKey,
-    mutate: (
-      current: StoredDocument | null,
-      tx: StorageTransaction,
-    ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
+    mutate: DocumentMutator<T>,
     options?: UpdateOptions,
   ): Promise<UpdateResult<T>> {
     this.assertWritable();
@@ -437,13 +431,20 @@ export class SqliteStorage implements Storage {
   }
 
   /** One optimistic round: null when another connection changed what the mutator read. */
-  private async tryOptimistic<T>(key: DocumentKey, previous: StoredDocument | null, mutate: Mutator<T>): Promise<UpdateResult<T> | null> {
+  private async tryOptimistic<T>(key: DocumentKey, previous: StoredDocument | null, mutate: DocumentMutator<T>): Promise<UpdateResult<T> | null> {
     const stillSo: (() => boolean)[] = [];
-    const outcome = await this.runMutator(key, previous, mutate, stillSo);
+    let outcome: { mutation: Mutation; result: T };
+    try {
+      outcome = await this.runMutator(key, previous, mutate, stillSo);
+    } catch (error) {
+      // A refusal counts only if it was about the current version (a 404 for a node
+      // another process has just added, say, is not); otherwise run again on that one.
+      if (this.currentEtag(key) !== (previous?.etag ?? null)) return null;
+      throw error;
+    }
     return this.enqueueWrite(async () => {
       // Synchronous from here to COMMIT: no other code on this connection sees the half-applied write.
-      const etag = this.statements.documentEtag.get(...keyParams(key)) ?? null;
-      if (etag !== (previous?.etag ?? null) || !stillSo.every((check) => check())) return null;
+      if (this.currentEtag(key) !== (previous?.etag ?? null) || !stillSo.every((check) => check())) return null;
       return this.commitMutation(key, previous, outcome);
     });
   }
@@ -455,7 +456,7 @@ export class SqliteStorage implements Storage {
   private async runMutator<T>(
     key: DocumentKey,
     previous: StoredDocument | null,
-    mutate: Mutator<T>,
+    mutate: DocumentMutator<T>,
     stillSo: (() => boolean)[] | null,
   ): Promise<{ mutation: Mutation; result: T }> {
     let active = true;
@@ -477,7 +478,7 @@ export class SqliteStorage implements Storage {
         if (!active) throw new Error('this storage transaction has already ended');
         const document = this.readDocument(otherKey);
         const etag = document?.etag ?? null;
-        stillSo?.push(() => (this.statements.documentEtag.get(...keyParams(otherKey)) ?? null) === etag);
+        stillSo?.push(() => this.currentEtag(otherKey) === etag);
         return document;
       },
     };
@@ -494,6 +495,10 @@ export class SqliteStorage implements Storage {
   private commitMutation<T>(key: DocumentKey, previous: StoredDocument | null, outcome: { mutation: Mutation; result: T }): UpdateResult<T> {
     const document = this.applyMutation(key, previous, outcome.mutation);
     return { result: outcome.result, previous, document, changed: document !== previous };
+  }
+
+  private currentEtag(key: DocumentKey): string | null {
+    return this.statements.documentEtag.get(...keyParams(key)) ?? null;
   }
 
   /** Runs `body` after every earlier write of this process to the same document. */

@@ -58,6 +58,12 @@ export interface StorageTransaction {
   get(key: DocumentKey): Promise<StoredDocument | null>;
 }
 
+/** Computes the mutation of a document from its current version, inside a write (see `Storage.updateDocument`). */
+export type DocumentMutator<T> = (
+  current: StoredDocument | null,
+  tx: StorageTransaction,
+) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T };
+
 export interface UpdateOptions {
   /**
    * The version the caller believes is current (a cached copy). A backend that
@@ -146,10 +152,7 @@ export interface Storage {
    */
   updateDocument<T>(
     key: DocumentKey,
-    mutate: (
-      current: StoredDocument | null,
-      tx: StorageTransaction,
-    ) => Promise<{ mutation: Mutation; result: T }> | { mutation: Mutation; result: T },
+    mutate: DocumentMutator<T>,
     options?: UpdateOptions,
   ): Promise<UpdateResult<T>>;
 

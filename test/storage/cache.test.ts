@@ -59,6 +59,20 @@ const backends: { name: string; open(): Promise<SharedDatabase> }[] = [
   },
 ];
 
+/** Runs `body` with a cache of `maxBytes` in front of the first of two fresh connections. */
+async function withCache(
+  backend: { open(): Promise<SharedDatabase> },
+  maxBytes: number,
+  body: (db: SharedDatabase, cache: CachingStorage, maxBytes: number) => Promise<void>,
+): Promise<void> {
+  const db = await backend.open();
+  try {
+    await body(db, new CachingStorage(db.first, { maxBytes }), maxBytes);
+  } finally {
+    await db.dispose();
+  }
+}
+
 const KEY: DocumentKey = { auid: 'resource-lists', tree: 'users', owner: 'sip:alice@example.com', path: 'index' };
 
 function put(content: string): () => { mutation: Mutation; result: null } {
@@ -67,10 +81,8 @@ function put(content: string): () => { mutation: Mutation; result: null } {
 
 for (const backend of backends) {
   describe(`document cache on ${backend.name}`, () => {
-    test('a write through another connection is seen by the very next read', async () => {
-      const db = await backend.open();
-      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
-      try {
+    test('a write through another connection is seen by the very next read', () =>
+      withCache(backend, 1 << 20, async (db, cache) => {
         await cache.updateDocument(KEY, put('<a>1</a>'));
         assert.equal((await cache.getDocument(KEY))?.content, '<a>1</a>');
         for (let i = 2; i <= 20; i++) {
@@ -81,28 +93,18 @@ for (const backend of backends) {
         }
         await db.second.updateDocument(KEY, () => ({ mutation: { kind: 'delete' }, result: null }));
         assert.equal(await cache.getDocument(KEY), null);
-      } finally {
-        await db.dispose();
-      }
-    });
+      }));
 
-    test('a write through the same connection, past the cache, is seen too', async () => {
-      const db = await backend.open();
-      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
-      try {
+    test('a write through the same connection, past the cache, is seen too', () =>
+      withCache(backend, 1 << 20, async (db, cache) => {
         await cache.updateDocument(KEY, put('<a>cached</a>'));
         assert.equal((await cache.getDocument(KEY))?.content, '<a>cached</a>');
         await db.first.updateDocument(KEY, put('<a>direct</a>'));
         assert.equal((await cache.getDocument(KEY))?.content, '<a>direct</a>');
-      } finally {
-        await db.dispose();
-      }
-    });
+      }));
 
-    test('repeated reads of an unchanged document come from memory', async () => {
-      const db = await backend.open();
-      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
-      try {
+    test('repeated reads of an unchanged document come from memory', () =>
+      withCache(backend, 1 << 20, async (db, cache) => {
         const written = await cache.updateDocument(KEY, put('<a>same</a>'));
         for (let i = 0; i < 50; i++) assert.equal((await cache.getDocument(KEY))?.etag, written.document?.etag);
         const stats = cache.stats();
@@ -114,15 +116,10 @@ for (const backend of backends) {
           // No such token on PostgreSQL: each read asks for the entity tag, not the content.
           assert.equal(stats.revalidated, 50);
         }
-      } finally {
-        await db.dispose();
-      }
-    });
+      }));
 
-    test('a document read only once is not kept; read twice, it is', async () => {
-      const db = await backend.open();
-      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
-      try {
+    test('a document read only once is not kept; read twice, it is', () =>
+      withCache(backend, 1 << 20, async (db, cache) => {
         await db.first.updateDocument(KEY, put('<a>once</a>'));
         assert.equal((await cache.getDocument(KEY))?.content, '<a>once</a>');
         assert.equal(cache.stats().entries, 0);
@@ -130,16 +127,10 @@ for (const backend of backends) {
         assert.equal(cache.stats().entries, 1);
         await db.second.updateDocument(KEY, put('<a>changed</a>'));
         assert.equal((await cache.getDocument(KEY))?.content, '<a>changed</a>');
-      } finally {
-        await db.dispose();
-      }
-    });
+      }));
 
-    test('memory stays within the bound; evicted documents are read again', async () => {
-      const db = await backend.open();
-      const maxBytes = 64 * 1024;
-      const cache = new CachingStorage(db.first, { maxBytes });
-      try {
+    test('memory stays within the bound; evicted documents are read again', () =>
+      withCache(backend, 64 * 1024, async (db, cache, maxBytes) => {
         const body = 'x'.repeat(4000);
         for (let i = 0; i < 40; i++) await cache.updateDocument({ ...KEY, path: `doc${i}` }, put(`<a>${i}${body}</a>`));
         assert.ok(cache.stats().bytes <= maxBytes, `${cache.stats().bytes} bytes cached`);
@@ -147,15 +138,10 @@ for (const backend of backends) {
         for (let i = 0; i < 40; i++) {
           assert.equal((await cache.getDocument({ ...KEY, path: `doc${i}` }))?.content, `<a>${i}${body}</a>`);
         }
-      } finally {
-        await db.dispose();
-      }
-    });
+      }));
 
-    test('a failed write leaves the cached copy right', async () => {
-      const db = await backend.open();
-      const cache = new CachingStorage(db.first, { maxBytes: 1 << 20 });
-      try {
+    test('a failed write leaves the cached copy right', () =>
+      withCache(backend, 1 << 20, async (db, cache) => {
         await cache.updateDocument(KEY, put('<a>before</a>'));
         await assert.rejects(
           cache.updateDocument(KEY, () => {
@@ -164,9 +150,6 @@ for (const backend of backends) {
           /refused by the mutator/,
         );
         assert.equal((await cache.getDocument(KEY))?.content, '<a>before</a>');
-      } finally {
-        await db.dispose();
-      }
-    });
+      }));
   });
 }

@@ -717,4 +717,32 @@ describe('SqliteStorage updateDocument with a likely-current copy', () => {
       await storage.close();
     }
   });
+
+  test('a refusal made on a stale copy is not final: the mutator runs again on the current version', async () => {
+    const storage = await openSqliteStorage({ file: freshFile() });
+    try {
+      const key = docKey('hinted-refusal');
+      const first = await storage.updateDocument(key, () => put('<list/>'));
+      await storage.updateDocument(key, () => put('<list><entry/></list>'));
+      const result = await storage.updateDocument(
+        key,
+        (current) => {
+          if (!current?.content.includes('<entry/>')) throw new Error('no such entry');
+          return put('<list/>');
+        },
+        { likelyCurrent: first.document! },
+      );
+      assert.equal(result.document?.content, '<list/>');
+      // A refusal on the current version stands.
+      await assert.rejects(
+        storage.updateDocument(key, (current) => {
+          if (!current?.content.includes('<entry/>')) throw new Error('no such entry');
+          return put('<list/>');
+        }),
+        /no such entry/,
+      );
+    } finally {
+      await storage.close();
+    }
+  });
 });

@@ -140,12 +140,12 @@ export function runMicroBenchmarks(options: { maxMsPerCase?: number } = {}): Mic
       { name: 'schema validation (libxml2-wasm, text)', prepare: none, run: () => validator.validate(size.text), targetMs: null },
       { name: 'schema validation (compiled XSD, parsed tree)', prepare: fresh, run: (document: ReturnType<typeof fresh>) => compiled.validate(document), targetMs: null },
       {
-        name: 'write path: cycle + reparse + compiled validation (as served)',
+        name: 'cycle + re-parse of the result + full validation (no cache)',
         prepare: none,
         run: () => compiled.validate(putElement(parseDocumentBody(size.text), selector, body).document),
         targetMs: null,
       },
-      { name: 'write path with adoptEdit (tree parsed once; select + replace + adoptEdit)', prepare: none, run: writeNearEnd, targetMs: null },
+      { name: 'write on the cached tree: select + replace + adoptEdit (as served)', prepare: none, run: writeNearEnd, targetMs: null },
       { name: 'write path with adoptEdit, entry near the start (most nodes moved)', prepare: none, run: writeNearStart, targetMs: null },
     ];
     for (const c of cases) {

@@ -1,19 +1,23 @@
 /**
  * `xcapd serve --workers N`: one server process per core on one listening socket and
- * one database (node:cluster). The primary only supervises: it starts the workers,
- * restarts one that dies, stops them all on SIGTERM/SIGINT, and relays each
- * committed change from the worker that made it to the others, whose change-feed
- * streams and SIP subscriptions must see every change.
+ * one database (node:cluster). The primary only supervises and relays: it starts the
+ * workers, restarts one that dies, stops them all on SIGTERM/SIGINT, passes each
+ * committed change from the worker that made it to the others (whose change-feed
+ * streams and SIP subscriptions must see every change), and passes writes to
+ * worker 1.
  *
- * What keeps the guarantees of one process: writes are serialized by the database
- * (SQLite's write lock, PostgreSQL's row locks), every cache checks the database's
- * change token or entity tag before it answers, and the workers share one Digest
- * secret so that a nonce one of them issued is honoured by all.
+ * Every worker answers reads; worker 1 carries out every write (the others
+ * authenticate it, then forward it): writers in several processes would otherwise
+ * race for the database's write lock and redo each other's XML work, which on one
+ * busy document costs more than the second core gives. The database still
+ * serializes writes (SQLite's write lock, PostgreSQL's row locks), every cache
+ * checks the database's change token or entity tag before it answers, and the
+ * workers share one Digest secret so that a nonce one of them issued is honoured by all.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { DocumentChange } from '../service/xcap-service.js';
+import type { DocumentChange, XcapRequest, XcapResponse } from '../service/xcap-service.js';
 import type { StoredDocument } from '../storage/types.js';
 
 /** Which worker this process is (1…N), null when it is not a worker. */
@@ -37,8 +41,36 @@ function withoutContent(document: StoredDocument | null): StoredDocument | null 
   return document === null ? null : { ...document, content: '' };
 }
 
+interface ForwardedWriteMessage {
+  readonly type: 'xcapd:write';
+  readonly id: number;
+  /** The worker that received the request and waits for the answer. */
+  readonly from: number;
+  readonly request: XcapRequest;
+}
+
+interface WriteResultMessage {
+  readonly type: 'xcapd:write-result';
+  readonly id: number;
+  readonly to: number;
+  readonly response: XcapResponse;
+}
+
+/** The worker that carries out every write. */
+const WRITER = 1;
+/** How long a forwarded write may take before the client is told to retry. */
+const FORWARD_TIMEOUT_MS = 30_000;
+
+function isMessage<M extends { type: string }>(message: unknown, type: M['type']): message is M {
+  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
+}
+
 function isRelayedChange(message: unknown): message is RelayedChangeMessage {
-  return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === 'xcapd:change';
+  return isMessage<RelayedChangeMessage>(message, 'xcapd:change');
+}
+
+function unavailable(reason: string): XcapResponse {
+  return { status: 503, headers: { 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' }, body: `${reason}; try again\n` };
 }
 
 /**
@@ -57,8 +89,16 @@ export function superviseWorkers(count: number, options: { logger: Logger; diges
     const worker = cluster.fork({ XCAPD_WORKER: String(n), XCAPD_DIGEST_SECRET: digestSecret });
     workers.set(n, worker);
     worker.on('message', (message: unknown) => {
-      if (!isRelayedChange(message)) return;
-      for (const [other, w] of workers) if (other !== n && w.isConnected()) w.send(message);
+      if (isRelayedChange(message)) {
+        for (const [other, w] of workers) if (other !== n && w.isConnected()) w.send(message);
+      } else if (isMessage<ForwardedWriteMessage>(message, 'xcapd:write')) {
+        const writer = workers.get(WRITER);
+        if (writer?.isConnected()) writer.send(message);
+        else worker.send({ type: 'xcapd:write-result', id: message.id, to: n, response: unavailable('the writing worker is restarting') } satisfies WriteResultMessage);
+      } else if (isMessage<WriteResultMessage>(message, 'xcapd:write-result')) {
+        const waiting = workers.get(message.to);
+        if (waiting?.isConnected()) waiting.send(message);
+      }
     });
     worker.on('exit', (code, signal) => {
       if (workers.get(n) === worker) workers.delete(n);
@@ -107,4 +147,48 @@ export function relayChangesBetweenWorkers(onRelayedChange: (change: DocumentCha
     const relayed: DocumentChange = { ...change, previous: withoutContent(change.previous), current: withoutContent(change.current), contentOmitted: true };
     process.send?.({ type: 'xcapd:change', change: relayed } satisfies RelayedChangeMessage);
   };
+}
+
+/** Whether this worker carries out writes itself (worker 1, or no workers at all). */
+export function writesLocally(worker: number | null): boolean {
+  return worker === null || worker === WRITER;
+}
+
+/** In worker 1: carries out the writes the other workers forward, and sends back the answers. */
+export function serveForwardedWrites(handle: (request: XcapRequest) => Promise<XcapResponse>): void {
+  process.on('message', (message: unknown) => {
+    if (!isMessage<ForwardedWriteMessage>(message, 'xcapd:write')) return;
+    void handle(message.request).then((response) => {
+      if (process.connected) process.send?.({ type: 'xcapd:write-result', id: message.id, to: message.from, response } satisfies WriteResultMessage);
+    });
+  });
+}
+
+/** In the other workers: what carries out an authenticated write — worker 1, through the primary. */
+export function forwardWrites(self: number): (request: XcapRequest) => Promise<XcapResponse> {
+  let lastId = 0;
+  const waiting = new Map<number, { resolve(response: XcapResponse): void; timer: NodeJS.Timeout }>();
+  const settle = (id: number, response: XcapResponse): void => {
+    const entry = waiting.get(id);
+    if (entry === undefined) return;
+    waiting.delete(id);
+    clearTimeout(entry.timer);
+    entry.resolve(response);
+  };
+  process.on('message', (message: unknown) => {
+    if (isMessage<WriteResultMessage>(message, 'xcapd:write-result') && message.to === self) settle(message.id, message.response);
+  });
+  return (request) =>
+    new Promise((resolve) => {
+      const id = ++lastId;
+      const timer = setTimeout(() => settle(id, unavailable('the writing worker did not answer in time')), FORWARD_TIMEOUT_MS);
+      waiting.set(id, { resolve, timer });
+      if (!process.connected || process.send === undefined) {
+        settle(id, unavailable('the supervising process is gone'));
+        return;
+      }
+      process.send({ type: 'xcapd:write', id, from: self, request } satisfies ForwardedWriteMessage, undefined, undefined, (error) => {
+        if (error) settle(id, unavailable('the write could not be passed on'));
+      });
+    });
 }

@@ -14,7 +14,7 @@ import { registerPhonebookCommands } from '../phonebook/cli.js';
 import { registerDataCommands } from './data-commands.js';
 import { openSubscriberDirectory, subscriberOptionsFromConfig } from '../auth/subscriber-directory.js';
 import { InvalidUserIdError, normalizeUserId } from '../auth/user-id.js';
-import { relayChangesBetweenWorkers, superviseWorkers, workerNumber } from './workers.js';
+import { forwardWrites, relayChangesBetweenWorkers, serveForwardedWrites, superviseWorkers, workerNumber, writesLocally } from './workers.js';
 import type { DocumentChange } from '../service/xcap-service.js';
 
 interface ServeFlags {
@@ -89,7 +89,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     onChange,
     feed: notifications.feed,
     metrics: notifications.metrics,
+    ...(writesLocally(worker) ? {} : { writes: forwardWrites(worker!) }),
   });
+  if (worker !== null && writesLocally(worker)) serveForwardedWrites(running.handleForwarded);
   await notifications.start(running);
   const userCount = directory ? 0 : (await storage.userSummary()).count;
   logger.info(

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Requester } from '../appusages/types.js';
 import { ConfigError, DEFAULT_CONFIG, parseListen, type ServerConfig } from '../config.js';
 import { rewritePhoneTarget } from '../phonebook/phone-url.js';
-import { XcapService, type DocumentChange, type XcapMethod } from '../service/xcap-service.js';
+import { XcapService, type DocumentChange, type XcapMethod, type XcapRequest, type XcapResponse } from '../service/xcap-service.js';
 import { CachingStorage } from '../storage/cache.js';
 import type { Storage } from '../storage/types.js';
 import { ParsedDocumentCache } from '../service/parsed-documents.js';
@@ -35,6 +35,12 @@ export interface XcapHttpServerOptions {
   readonly feed?: ChangeFeedEndpoint;
   /** Served at GET /metrics (Prometheus text format), without authentication like /health. */
   readonly metrics?: { render(): string };
+  /**
+   * Where authenticated PUTs and DELETEs are carried out instead of this process's
+   * service (with --workers: the one worker that writes, so that writers never race
+   * across processes). Refusals come back as rendered responses.
+   */
+  readonly writes?: (request: XcapRequest) => Promise<XcapResponse>;
 }
 
 export interface ChangeFeedEndpoint {
@@ -50,6 +56,8 @@ export interface RunningServer {
   /** e.g. `http://127.0.0.1:8080/xcap-root` */
   readonly rootUrl: string;
   readonly service: XcapService;
+  /** Carries out a request another worker process forwarded to this one (see `writes`). */
+  readonly handleForwarded: (request: XcapRequest) => Promise<XcapResponse>;
   close(): Promise<void>;
 }
 
@@ -144,7 +152,7 @@ export class XcapHttpHandler {
     }
     identified(auth.requester);
     const body = method === 'PUT' ? await readBody(req, this.options.config.maxBodyBytes) : undefined;
-    const response = await this.service.handle({
+    const request: XcapRequest = {
       method: method as XcapMethod,
       uri,
       requester: auth.requester,
@@ -153,7 +161,9 @@ export class XcapHttpHandler {
       preconditions: { ifMatch: header(req, 'if-match'), ifNoneMatch: header(req, 'if-none-match') },
       rootUri: this.rootUri(req),
       client: { address: req.socket.remoteAddress ?? '', userAgent: header(req, 'user-agent') ?? '' },
-    }, resolved);
+    };
+    const writes = this.options.writes;
+    const response = writes && (method === 'PUT' || method === 'DELETE') ? await writes(request) : await this.service.handle(request, resolved);
     const headers: Record<string, string | string[]> = { ...response.headers };
     if (auth.authenticationInfo) headers['Authentication-Info'] = auth.authenticationInfo;
     send(res, response.status, headers, response.body, method === 'HEAD');
@@ -184,15 +194,29 @@ export class XcapHttpHandler {
       res.destroy();
       return;
     }
-    if (e instanceof XcapError) {
-      const { contentType, body } = e.render();
-      if (e instanceof PayloadTooLargeError) res.setHeader('Connection', 'close');
-      send(res, e.status, { ...e.headers, 'Content-Type': contentType }, body, res.req.method === 'HEAD');
-      return;
-    }
-    this.options.logger.error({ err: e, url: res.req.url }, 'internal error');
-    send(res, 500, { 'Content-Type': 'text/plain; charset=utf-8' }, 'internal server error\n', false);
+    if (e instanceof PayloadTooLargeError) res.setHeader('Connection', 'close');
+    const response = errorResponse(e, this.options.logger, res.req.url);
+    send(res, response.status, response.headers, response.body, res.req.method === 'HEAD' && response.status !== 500);
   }
+
+  /** The service's answer to a request another process forwarded (see `writes`), refusals rendered. */
+  async handleForwarded(request: XcapRequest): Promise<XcapResponse> {
+    try {
+      return await this.service.handle(request);
+    } catch (e) {
+      return errorResponse(e, this.options.logger, request.uri.document.path);
+    }
+  }
+}
+
+/** The response for a refusal (its status and body), or a logged 500 for anything else. */
+export function errorResponse(e: unknown, logger: Logger, url: string | undefined): XcapResponse {
+  if (e instanceof XcapError) {
+    const { contentType, body } = e.render();
+    return { status: e.status, headers: { ...e.headers, 'Content-Type': contentType }, body };
+  }
+  logger.error({ err: e, url }, 'internal error');
+  return { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'internal server error\n' };
 }
 
 function header(req: IncomingMessage, name: string): string | null {
@@ -264,6 +288,7 @@ export async function startXcapServer(options: XcapHttpServerOptions): Promise<R
     origin,
     rootUrl: `${origin}${normalizeRootPath(config.root)}`,
     service: handler.service,
+    handleForwarded: (request) => handler.handleForwarded(request),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -232,12 +232,12 @@ function send(
   body: string | null,
   headOnly: boolean,
 ): void {
-  const payload = body === null ? null : Buffer.from(body, 'utf8');
   res.statusCode = status;
   for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
-  if (payload !== null) res.setHeader('Content-Length', payload.length);
+  if (body !== null) res.setHeader('Content-Length', Buffer.byteLength(body, 'utf8'));
   else if (status !== 304 && status !== 204) res.setHeader('Content-Length', 0);
-  res.end(headOnly || payload === null ? undefined : payload);
+  // A string, not a Buffer: node then sends the head and the body in one write.
+  res.end(headOnly || body === null ? undefined : body, 'utf8');
 }
 
 /** Reads and discards what the client still sends, so a keep-alive connection stays usable. */

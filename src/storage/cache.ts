@@ -92,9 +92,11 @@ export class CachingStorage implements Storage {
 
   async getDocument(key: DocumentKey): Promise<StoredDocument | null> {
     const id = documentCacheKey(key);
-    // Read before the database is asked, so that a write committed meanwhile shows up as a changed token later.
-    const token = this.backend.documentChangeToken?.() ?? null;
     const entry = this.entries.get(id);
+    const keep = entry !== undefined || this.seenOnce.has(id);
+    // Read before the database is asked, so that a write committed meanwhile shows up as a changed
+    // token later; not needed for a document that will not be kept (reading it costs a read transaction).
+    const token = keep ? (this.backend.documentChangeToken?.() ?? null) : null;
     if (entry !== undefined) {
       if (token !== null && entry.verifiedAt === token) {
         this.hits++;
@@ -111,7 +113,8 @@ export class CachingStorage implements Storage {
     }
     this.misses++;
     const document = await this.backend.getDocument(key);
-    if (entry !== undefined || this.seenOnce.delete(id)) {
+    if (keep) {
+      this.seenOnce.delete(id);
       this.remember(id, document, token);
     } else {
       if (this.seenOnce.size >= SEEN_ONCE_LIMIT) this.seenOnce = new Set();

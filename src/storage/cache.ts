@@ -129,14 +129,10 @@ export class CachingStorage implements Storage {
     options?: UpdateOptions,
   ): Promise<UpdateResult<T>> {
     const id = documentCacheKey(key);
-    const before = this.backend.documentChangeToken?.() ?? null;
     const cached = this.entries.peek(id)?.document;
     try {
       const outcome = await this.backend.updateDocument(key, mutate, cached ? { ...options, likelyCurrent: cached } : options);
-      // The copy is confirmed at the token after the write only when this write is the only change between.
-      const after = this.backend.documentChangeToken?.() ?? null;
-      const alone = before !== null && after !== null && after - before === (outcome.changed ? 1 : 0);
-      this.remember(id, outcome.document, alone ? after : null);
+      this.remember(id, outcome.document, outcome.changeToken ?? null);
       return outcome;
     } catch (e) {
       // The write may have committed before failing (a lost connection after COMMIT, say).

@@ -392,6 +392,10 @@ export class SqliteStorage implements Storage {
    */
   documentChangeToken(): number {
     this.assertOpen();
+    return this.changeToken();
+  }
+
+  private changeToken(): number {
     return this.statements.dataVersion.get()! + this.documentWrites;
   }
 
@@ -494,7 +498,8 @@ export class SqliteStorage implements Storage {
 
   private commitMutation<T>(key: DocumentKey, previous: StoredDocument | null, outcome: { mutation: Mutation; result: T }): UpdateResult<T> {
     const document = this.applyMutation(key, previous, outcome.mutation);
-    return { result: outcome.result, previous, document, changed: document !== previous };
+    // Inside the write transaction no other connection can commit, so this is the token the commit leaves.
+    return { result: outcome.result, previous, document, changed: document !== previous, changeToken: this.changeToken() };
   }
 
   private currentEtag(key: DocumentKey): string | null {

@@ -82,6 +82,12 @@ export interface UpdateResult<T> {
   readonly previous: StoredDocument | null;
   /** Whether anything was written. */
   readonly changed: boolean;
+  /**
+   * The backend's `documentChangeToken` as of this write's commit, read inside the
+   * transaction (backends with such a token): `document` is current for as long as
+   * the token stays at this value.
+   */
+  readonly changeToken?: number;
 }
 
 /** Raised by `update` when a claim is held by another document; nothing is written. */

@@ -314,10 +314,8 @@ export function runDifferential(schema: string, seed: string, numRuns: number, r
       const copy = clone(root);
       const applied = mutations.map((m) => mutate(copy, m));
       const text = serialize(copy);
-      let document: XmlDocument;
-      try {
-        document = parseXmlDocument(text);
-      } catch {
+      const document = parsedOrNull(text);
+      if (document === null) {
         unparsed += 1;
         return;
       }
@@ -484,10 +482,8 @@ export function runRemovals(schema: string, seed: string, numRuns: number, rngSe
       const parentPath = pathOf(start.node, parent!)!;
       parent!.children.splice(parent!.children.indexOf(node), 1);
       const text = serialize(start.node);
-      let document: XmlDocument;
-      try {
-        document = parseXmlDocument(text);
-      } catch {
+      const document = parsedOrNull(text);
+      if (document === null) {
         unparsed += 1;
         return;
       }
@@ -562,10 +558,8 @@ export function runAttributeEdits(schema: string, seed: string, numRuns: number,
         }
       }
       const text = serialize(start.node);
-      let document: XmlDocument;
-      try {
-        document = parseXmlDocument(text);
-      } catch {
+      const document = parsedOrNull(text);
+      if (document === null) {
         unparsed += 1;
         return;
       }
@@ -585,4 +579,13 @@ export function runAttributeEdits(schema: string, seed: string, numRuns: number,
     { numRuns, seed: rngSeed, endOnFailure: true },
   );
   return { valid, invalid, unparsed };
+}
+
+/** The parsed mutated text, or null when the mutation made it ill-formed (counted, not validated). */
+function parsedOrNull(text: string): XmlDocument | null {
+  try {
+    return parseXmlDocument(text);
+  } catch {
+    return null;
+  }
 }

@@ -7,7 +7,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompiledSchema } from '../../../src/appusages/xsd/index.js';
-import { SchemaCompiler } from '../../../src/appusages/xsd/compiler.js';
+import { compile, TNS } from './inline-schema.js';
 import { XSI_NAMESPACE, type SchemaModel } from '../../../src/appusages/xsd/model.js';
 import { parseSchemaDocument } from '../../../src/appusages/xsd/schema-loader.js';
 import { validateStartTag } from '../../../src/appusages/xsd/validator.js';
@@ -16,7 +16,6 @@ import { XML_NAMESPACE, type XmlElement } from '../../../src/xcap/xml/tree.js';
 
 const RL = 'xmlns="urn:ietf:params:xml:ns:resource-lists"';
 const PIDF = 'xmlns="urn:ietf:params:xml:ns:pidf"';
-const TNS = 'urn:example:test';
 const XSI = `xmlns:xsi="${XSI_NAMESPACE}"`;
 const resourceLists = CompiledSchema.load('resource-lists.xsd');
 const pidf = CompiledSchema.load('pidf.xsd');
@@ -29,14 +28,6 @@ function messages(issues: ReadonlyArray<{ message: string }>): string[] {
   return issues.map((issue) => issue.message);
 }
 
-function compile(body: string): SchemaModel {
-  return new SchemaCompiler([
-    parseSchemaDocument(
-      'test.xsd',
-      `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="${TNS}" targetNamespace="${TNS}" elementFormDefault="qualified">${body}</xs:schema>`,
-    ),
-  ]).compile();
-}
 
 const name = (localName: string, namespace: string | null = null) => ({ namespace, localName });
 

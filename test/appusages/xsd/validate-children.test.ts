@@ -8,6 +8,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { CompiledSchema } from '../../../src/appusages/xsd/index.js';
 import { SchemaCompiler } from '../../../src/appusages/xsd/compiler.js';
+import { compile, TNS } from './inline-schema.js';
 import type { SchemaModel } from '../../../src/appusages/xsd/model.js';
 import { loadSchemaSet, parseSchemaDocument } from '../../../src/appusages/xsd/schema-loader.js';
 import { validateChildren } from '../../../src/appusages/xsd/validator.js';
@@ -16,7 +17,6 @@ import type { XmlElement } from '../../../src/xcap/xml/tree.js';
 
 const RL = 'xmlns="urn:ietf:params:xml:ns:resource-lists"';
 const PIDF = 'xmlns="urn:ietf:params:xml:ns:pidf"';
-const TNS = 'urn:example:test';
 const resourceLists = CompiledSchema.load('resource-lists.xsd');
 const pidf = CompiledSchema.load('pidf.xsd');
 
@@ -24,14 +24,6 @@ function elements(element: XmlElement): XmlElement[] {
   return element.children.filter((c): c is XmlElement => c.kind === 'element');
 }
 
-function compile(body: string): SchemaModel {
-  return new SchemaCompiler([
-    parseSchemaDocument(
-      'test.xsd',
-      `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:t="${TNS}" targetNamespace="${TNS}" elementFormDefault="qualified">${body}</xs:schema>`,
-    ),
-  ]).compile();
-}
 
 describe('validateChildrenOf', () => {
   test('a long list after one of its entries was removed', () => {

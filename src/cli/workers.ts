@@ -83,6 +83,8 @@ export function superviseWorkers(count: number, options: { logger: Logger; diges
   // Advanced serialization carries the Map of namespace bindings and copies strings without JSON escaping.
   cluster.setupPrimary({ serialization: 'advanced' });
   const workers = new Map<number, Worker>();
+  /** Writes handed to worker 1 and not answered yet: who waits for each, to tell them if it dies. */
+  const forwarded = new Map<string, ForwardedWriteMessage>();
   let stopping = false;
 
   const start = (n: number): void => {
@@ -93,15 +95,29 @@ export function superviseWorkers(count: number, options: { logger: Logger; diges
         for (const [other, w] of workers) if (other !== n && w.isConnected()) w.send(message);
       } else if (isMessage<ForwardedWriteMessage>(message, 'xcapd:write')) {
         const writer = workers.get(WRITER);
-        if (writer?.isConnected()) writer.send(message);
-        else worker.send({ type: 'xcapd:write-result', id: message.id, to: n, response: unavailable('the writing worker is restarting') } satisfies WriteResultMessage);
+        if (writer?.isConnected()) {
+          forwarded.set(`${message.from}:${message.id}`, message);
+          writer.send(message);
+        } else {
+          worker.send({ type: 'xcapd:write-result', id: message.id, to: n, response: unavailable('the writing worker is restarting') } satisfies WriteResultMessage);
+        }
       } else if (isMessage<WriteResultMessage>(message, 'xcapd:write-result')) {
+        forwarded.delete(`${message.to}:${message.id}`);
         const waiting = workers.get(message.to);
         if (waiting?.isConnected()) waiting.send(message);
       }
     });
     worker.on('exit', (code, signal) => {
       if (workers.get(n) === worker) workers.delete(n);
+      if (n === WRITER) {
+        // Whether those writes landed is unknown; the clients are told to try again (an If-Match makes that safe).
+        for (const [id, pending] of forwarded) {
+          forwarded.delete(id);
+          const waiting = workers.get(pending.from);
+          const response = unavailable('the writing worker stopped while carrying out this request');
+          if (waiting?.isConnected()) waiting.send({ type: 'xcapd:write-result', id: pending.id, to: pending.from, response } satisfies WriteResultMessage);
+        }
+      }
       if (stopping) return;
       logger.error({ worker: n, code, signal }, `worker ${n} exited; starting it again`);
       setTimeout(() => start(n), RESTART_DELAY_MS).unref();

@@ -247,8 +247,38 @@ describe('xcapd serve --workers 2', () => {
     }
   });
 
+  test('a writing worker that dies is restarted; meanwhile writes are refused with 503, never lost silently', async () => {
+    const writer = cluster.logs.find((l) => isStartupLine(l) && l.worker === 1);
+    assert.ok(writer, 'worker 1 logged its start');
+    const startsBefore = cluster.logs.filter((l) => isStartupLine(l) && l.worker === 1).length;
+    process.kill(writer.pid as number, 'SIGKILL');
+    const statuses: (number | string)[] = [];
+    const deadline = Date.now() + 20_000;
+    let landed = false;
+    for (let n = 300; !landed && Date.now() < deadline; n++) {
+      try {
+        const put = await send('PUT', entry(n), { 'Content-Type': 'application/xcap-el+xml' }, entryBody(n));
+        statuses.push(put.status);
+        if (put.status === 503) assert.equal(put.headers['retry-after'], '1');
+        landed = put.status === 201;
+        if (landed) assert.equal((await send('GET', entry(n))).status, 200);
+      } catch (e) {
+        statuses.push((e as NodeJS.ErrnoException).code ?? 'error');
+      }
+      if (!landed) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.ok(landed, `writes succeed again after the restart (${statuses.join(' ')})`);
+    for (const status of statuses) assert.ok(status === 201 || status === 503 || typeof status === 'string', `unexpected ${status}`);
+    const restartDeadline = Date.now() + 10_000;
+    while (cluster.logs.filter((l) => isStartupLine(l) && l.worker === 1).length === startsBefore && Date.now() < restartDeadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(cluster.logs.filter((l) => isStartupLine(l) && l.worker === 1).length, startsBefore + 1, 'worker 1 was started again');
+  });
+
   test('SIGTERM stops the primary and every worker', async () => {
-    const workerPids = new Set(cluster.logs.filter(isStartupLine).map((l) => l.pid as number));
+    // The workers running now: the last start of each.
+    const workerPids = new Set([1, 2].map((n) => cluster.logs.filter((l) => isStartupLine(l) && l.worker === n).at(-1)!.pid as number));
     assert.equal(workerPids.size, 2);
     cluster.child.kill('SIGTERM');
     assert.equal(await exited(cluster.child), 0);

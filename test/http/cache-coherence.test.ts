@@ -19,13 +19,13 @@ function listDocument(names: string[]): string {
   return `<?xml version="1.0" encoding="UTF-8"?>\n<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"><list name="friends">${entries}</list></resource-lists>`;
 }
 
-describe('caches stay coherent across servers sharing a database', () => {
+for (const cacheMb of [32, 0]) describe(`caches stay coherent across servers sharing a database (cacheMb ${cacheMb})`, () => {
   let one: TestServer;
   let two: TestServer;
 
   before(async () => {
-    one = await startTestServer({ auth: 'none' });
-    two = await startTestServer({ auth: 'none', database: one.config.database });
+    one = await startTestServer({ auth: 'none', cacheMb });
+    two = await startTestServer({ auth: 'none', database: one.config.database, cacheMb });
   });
   after(async () => {
     await two?.stop();

@@ -32,6 +32,7 @@ import { inScopeNamespaces, parseAttributeValue, parseXmlDocument, parseXmlFragm
 import {
   XmlSyntaxError,
   XML_NAMESPACE,
+  XMLNS_NAMESPACE,
   type XmlDocument,
   type XmlElement,
   type XmlParseLimits,
@@ -386,6 +387,14 @@ export function putAttribute(
   const found = selectElements(document, selector.steps);
   if (found.length !== 1) throw noParent(document, selector);
   const element = found[0]!;
+  if (isNamespaceDeclarationName(terminal.name)) {
+    // Written, it would declare a namespace — rebinding the names in and below the element —
+    // and still not be an attribute that the URI selects (XML Namespaces §3; RFC 4825 §8.2.4).
+    throw new XcapConflictError(
+      'cannot-insert',
+      `${formatName(terminal.name)} is a namespace declaration, not an attribute; namespace bindings can only be read (…/namespace::*)`,
+    );
+  }
   let value: string;
   try {
     value = parseAttributeValue(unquoteAttValue(bodyText));
@@ -547,6 +556,10 @@ function splice(source: string, from: number, to: number, text: string): string 
 
 function isXmlSpace(c: number): boolean {
   return c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d;
+}
+
+function isNamespaceDeclarationName(name: ResolvedName): boolean {
+  return (name.namespace === null && name.localName === 'xmlns') || name.namespace === XMLNS_NAMESPACE;
 }
 
 function formatName(name: ResolvedName): string {

@@ -117,6 +117,15 @@ describe('get, attributes, delete', () => {
     assert.throws(() => putAttribute(doc, sel('resource-lists/list/entry[@uri="sip:carol@example.com"]/@uri', ctx), 'sip:x@y'), (e: unknown) => e instanceof XcapConflictError && e.conflict === 'cannot-insert');
     assert.throws(() => putAttribute(doc, sel('resource-lists/list/entry[2]/@uri', ctx), 'a<b'), (e: unknown) => e instanceof XcapConflictError && e.conflict === 'not-xml-att-value');
   });
+  test('@xmlns is a namespace declaration, not an attribute: GET and DELETE select nothing, PUT is cannot-insert', () => {
+    const isCannotInsert = (e: unknown) => e instanceof XcapConflictError && e.conflict === 'cannot-insert';
+    assert.throws(() => getNode(doc, sel('resource-lists/@xmlns', ctx)), NotFoundError);
+    assert.throws(() => deleteNode(doc, sel('resource-lists/@xmlns', ctx)), NotFoundError);
+    // Written, it would move the entry into another namespace; the document must not change.
+    assert.throws(() => putAttribute(doc, sel('resource-lists/list/entry[2]/@xmlns', ctx), '"urn:other"'), isCannotInsert);
+    const declared = { defaultNamespace: RL, bindings: new Map([['xn', 'http://www.w3.org/2000/xmlns/']]) };
+    assert.throws(() => putAttribute(doc, sel('resource-lists/list/entry[2]/@xn:cp', declared), '"urn:other"'), isCannotInsert);
+  });
   test('delete element and the idempotency rule', () => {
     const r = deleteNode(doc, sel('resource-lists/list/entry[2]', ctx));
     assert.equal(r.source, DOC.replace('<entry uri="sip:carol@example.com"/>', ''));

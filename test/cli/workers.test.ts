@@ -219,6 +219,16 @@ describe('xcapd serve --workers 2', () => {
     }
   });
 
+  test('a forwarded write keeps its xmlns() bindings', async () => {
+    const rl = 'urn:ietf:params:xml:ns:resource-lists';
+    for (let n = 400; n < 406; n++) {
+      const path = `${DOC}/~~/p:resource-lists/p:list%5B@name=%22friends%22%5D/p:entry%5B@uri=%22sip:friend${n}@example.com%22%5D?xmlns(p=${rl})`;
+      const put = await send('PUT', path, { 'Content-Type': 'application/xcap-el+xml' }, entryBody(n));
+      assert.equal(put.status, 201, put.body);
+      assert.equal((await send('GET', entry(n))).status, 200);
+    }
+  });
+
   test('refusals of a forwarded write come back whole', async () => {
     const responses = await Promise.all(
       Array.from({ length: 6 }, async () => {

@@ -65,10 +65,6 @@ function isMessage<M extends { type: string }>(message: unknown, type: M['type']
   return typeof message === 'object' && message !== null && (message as { type?: unknown }).type === type;
 }
 
-function isRelayedChange(message: unknown): message is RelayedChangeMessage {
-  return isMessage<RelayedChangeMessage>(message, 'xcapd:change');
-}
-
 function unavailable(reason: string): XcapResponse {
   return { status: 503, headers: { 'Retry-After': '1', 'Content-Type': 'text/plain; charset=utf-8' }, body: `${reason}; try again\n` };
 }
@@ -91,7 +87,7 @@ export function superviseWorkers(count: number, options: { logger: Logger; diges
     const worker = cluster.fork({ XCAPD_WORKER: String(n), XCAPD_DIGEST_SECRET: digestSecret });
     workers.set(n, worker);
     worker.on('message', (message: unknown) => {
-      if (isRelayedChange(message)) {
+      if (isMessage<RelayedChangeMessage>(message, 'xcapd:change')) {
         for (const [other, w] of workers) if (other !== n && w.isConnected()) w.send(message);
       } else if (isMessage<ForwardedWriteMessage>(message, 'xcapd:write')) {
         const writer = workers.get(WRITER);
@@ -153,7 +149,7 @@ export function superviseWorkers(count: number, options: { logger: Logger; diges
  */
 export function relayChangesBetweenWorkers(onRelayedChange: (change: DocumentChange) => void): (change: DocumentChange) => void {
   process.on('message', (message: unknown) => {
-    if (isRelayedChange(message)) onRelayedChange(message.change);
+    if (isMessage<RelayedChangeMessage>(message, 'xcapd:change')) onRelayedChange(message.change);
   });
   return (change) => {
     if (!process.connected) return;

@@ -5,11 +5,11 @@
  * A tree is filed under its document and entity tag: a tag names one content for
  * ever (tags are never reused), so a tree found under the tag the storage just
  * reported is the tree of exactly that content. Trees are used synchronously by
- * whoever gets them; a write *takes* its tree out of the cache because the edit
- * updates it in place, and files the result under the new tag after the commit.
+ * whoever gets them; a write removes its tree from the cache before the edit updates
+ * it in place, and files the result under the new tag after the commit.
  */
 import { LRUCache } from 'lru-cache';
-import { documentCacheKey } from '../storage/cache.js';
+import { documentId } from '../storage/backend-helpers.js';
 import type { DocumentKey } from '../storage/types.js';
 import type { XmlDocument } from '../xcap/xml/tree.js';
 
@@ -34,7 +34,7 @@ export class ParsedDocumentCache {
 
   /** The tree of `stored`, parsed by `parse` on a miss and kept. Use it before the next await. */
   read(key: DocumentKey, stored: { readonly content: string; readonly etag: string }, parse: (content: string) => XmlDocument): XmlDocument {
-    const id = documentCacheKey(key);
+    const id = documentId(key);
     const entry = this.entries.get(id);
     if (entry !== undefined && entry.etag === stored.etag) return entry.tree;
     const tree = parse(stored.content);
@@ -42,26 +42,12 @@ export class ParsedDocumentCache {
     return tree;
   }
 
-  /**
-   * The tree of `stored` for a write that will change it in place: removed from the
-   * cache, so no reader gets it while it is being edited. Parsed on a miss.
-   */
-  take(key: DocumentKey, stored: { readonly content: string; readonly etag: string }, parse: (content: string) => XmlDocument): XmlDocument {
-    const id = documentCacheKey(key);
-    const entry = this.entries.get(id);
-    if (entry !== undefined && entry.etag === stored.etag) {
-      this.entries.delete(id);
-      return entry.tree;
-    }
-    return parse(stored.content);
-  }
-
   /** Files the tree of a version just committed. */
   put(key: DocumentKey, etag: string, tree: XmlDocument): void {
-    this.entries.set(documentCacheKey(key), { etag, tree });
+    this.entries.set(documentId(key), { etag, tree });
   }
 
   forget(key: DocumentKey): void {
-    this.entries.delete(documentCacheKey(key));
+    this.entries.delete(documentId(key));
   }
 }

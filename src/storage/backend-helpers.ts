@@ -40,6 +40,11 @@ export function etagCounter(etag: string): bigint | null {
   return value;
 }
 
+/** One string per document (the four parts never contain NUL), for maps keyed by document. */
+export function documentId(key: DocumentKey): string {
+  return `${key.auid}\0${key.tree}\0${key.owner}\0${key.path}`;
+}
+
 export function sameKey(a: DocumentKey, b: DocumentKey): boolean {
   return a.auid === b.auid && a.tree === b.tree && a.owner === b.owner && a.path === b.path;
 }

@@ -9,6 +9,7 @@
  * are never reused, so an equal tag means equal content.
  */
 import { LRUCache } from 'lru-cache';
+import { documentId } from './backend-helpers.js';
 import type {
   DocumentKey,
   DocumentMutator,
@@ -50,11 +51,6 @@ export interface DocumentCacheStats {
   readonly bytes: number;
 }
 
-/** The cache's key for a document: the four parts, which never contain NUL. */
-export function documentCacheKey(key: DocumentKey): string {
-  return `${key.auid}\0${key.tree}\0${key.owner}\0${key.path}`;
-}
-
 export class CachingStorage implements Storage {
   readonly description: string;
   private readonly entries: LRUCache<string, Entry>;
@@ -91,7 +87,7 @@ export class CachingStorage implements Storage {
   }
 
   async getDocument(key: DocumentKey): Promise<StoredDocument | null> {
-    const id = documentCacheKey(key);
+    const id = documentId(key);
     const entry = this.entries.get(id);
     const keep = entry !== undefined || this.seenOnce.has(id);
     // Read before the database is asked, so that a write committed meanwhile shows up as a changed
@@ -128,7 +124,7 @@ export class CachingStorage implements Storage {
     mutate: DocumentMutator<T>,
     options?: UpdateOptions,
   ): Promise<UpdateResult<T>> {
-    const id = documentCacheKey(key);
+    const id = documentId(key);
     const cached = this.entries.peek(id)?.document;
     try {
       const outcome = await this.backend.updateDocument(key, mutate, cached ? { ...options, likelyCurrent: cached } : options);
@@ -148,7 +144,7 @@ export class CachingStorage implements Storage {
 
   private forget(change: ExternalChange): void {
     if (change.key === null) this.entries.clear();
-    else this.entries.delete(documentCacheKey(change.key));
+    else this.entries.delete(documentId(change.key));
   }
 
   // --- everything else passes through -------------------------------------------
@@ -194,11 +190,11 @@ export class CachingStorage implements Storage {
 
   async restoreDocument(document: StoredDocument, claims: readonly UniqueClaim[]): Promise<void> {
     if (!this.backend.restoreDocument) throw new Error(`${this.description} cannot restore documents`);
-    this.entries.delete(documentCacheKey(document.key));
+    this.entries.delete(documentId(document.key));
     try {
       await this.backend.restoreDocument(document, claims);
     } finally {
-      this.entries.delete(documentCacheKey(document.key));
+      this.entries.delete(documentId(document.key));
     }
   }
 

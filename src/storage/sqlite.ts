@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
-import { checkMutation, copyKey, etagCounter, makeEtag, sameKey, scanLimit } from './backend-helpers.js';
+import { checkMutation, copyKey, documentId, etagCounter, makeEtag, sameKey, scanLimit } from './backend-helpers.js';
 import { sqliteMigrations } from './sqlite-migrations.js';
 import type { SqliteMigration } from './sqlite-migrations.js';
 import { ClaimConflictError } from './types.js';
@@ -90,7 +90,6 @@ interface UserRow {
 }
 
 type KeyParams = [auid: string, tree: string, owner: string, path: string];
-
 
 /**
  * Taking the write lock without freezing the event loop.
@@ -508,7 +507,7 @@ export class SqliteStorage implements Storage {
 
   /** Runs `body` after every earlier write of this process to the same document. */
   private queueFor<R>(key: DocumentKey, body: () => Promise<R>): Promise<R> {
-    const id = `${key.auid}\0${key.tree}\0${key.owner}\0${key.path}`;
+    const id = documentId(key);
     const before = this.documentQueues.get(id) ?? Promise.resolve();
     const run = before.then(body);
     const tail = run.then(
@@ -598,20 +597,11 @@ export class SqliteStorage implements Storage {
   async restoreDocument(document: StoredDocument, claims: readonly UniqueClaim[]): Promise<void> {
     this.assertWritable();
     await this.enqueueWrite(async () => {
-      const { key } = document;
       const counter = etagCounter(document.etag);
       if (counter !== null && counter <= BigInt(Number.MAX_SAFE_INTEGER)) {
         this.statements.raiseEtagCounter.run(Number(counter));
       }
-      this.documentWrites++;
-      this.statements.upsertDocument.run(
-        ...keyParams(key),
-        document.content,
-        Buffer.byteLength(document.content, 'utf8'),
-        document.etag,
-        document.updatedAt,
-      );
-      this.replaceClaims(key, claims);
+      this.writeDocument(document, claims);
     });
   }
 
@@ -685,18 +675,23 @@ export class SqliteStorage implements Storage {
           etag: makeEtag(counter.value),
           updatedAt: Date.now(),
         };
-        this.documentWrites++;
-      this.statements.upsertDocument.run(
-          ...keyParams(key),
-          document.content,
-          Buffer.byteLength(document.content, 'utf8'),
-          document.etag,
-          document.updatedAt,
-        );
-        this.replaceClaims(key, mutation.claims ?? []);
+        this.writeDocument(document, mutation.claims ?? []);
         return document;
       }
     }
+  }
+
+  /** Stores one version with its claims (inside a write transaction), counted for the change token. */
+  private writeDocument(document: StoredDocument, claims: readonly UniqueClaim[]): void {
+    this.documentWrites++;
+    this.statements.upsertDocument.run(
+      ...keyParams(document.key),
+      document.content,
+      Buffer.byteLength(document.content, 'utf8'),
+      document.etag,
+      document.updatedAt,
+    );
+    this.replaceClaims(document.key, claims);
   }
 
   private replaceClaims(key: DocumentKey, claims: readonly UniqueClaim[]): void {

@@ -14,7 +14,9 @@ import { registerPhonebookCommands } from '../phonebook/cli.js';
 import { registerDataCommands } from './data-commands.js';
 import { openSubscriberDirectory, subscriberOptionsFromConfig } from '../auth/subscriber-directory.js';
 import { InvalidUserIdError, normalizeUserId } from '../auth/user-id.js';
-import { forwardWrites, relayChangesBetweenWorkers, serveForwardedWrites, superviseWorkers, workerNumber, writesLocally } from './workers.js';
+import { superviseWorkers, workerNumber, writerSocketPath, writesLocally } from '../cluster/supervisor.js';
+import { WriterHub } from '../cluster/writer-hub.js';
+import { WriterLink } from '../cluster/writer-link.js';
 import type { DocumentChange } from '../service/xcap-service.js';
 
 interface ServeFlags {
@@ -72,15 +74,26 @@ async function serve(flags: ServeFlags): Promise<void> {
     onBackgroundError: (err) => logger.warn({ err }, 'storage background error'),
   });
   const directory = config.userDatabase ? await openSubscriberDirectory(subscriberOptionsFromConfig(config)) : undefined;
-  const notifications = new Notifications({ config, storage, logger, ...(directory ? { users: directory } : {}), sipListener: worker === null || worker === 1 });
-  let onChange = notifications.onChange;
-  if (worker !== null) {
-    const relay = relayChangesBetweenWorkers(notifications.onRelayedChange);
-    onChange = (change: DocumentChange) => {
-      notifications.onChange(change);
-      relay(change);
-    };
-  }
+  // With workers: worker 1 writes and tells the others of every change; they forward their writes to it.
+  const link =
+    worker !== null && !writesLocally(worker)
+      ? // Relayed changes come only once the feed follows, after `notifications` exists.
+        new WriterLink({ path: writerSocketPath(), onRelayedChange: (change) => notifications.onRelayedChange(change), logger })
+      : null;
+  let hub: WriterHub | null = null;
+  const notifications = new Notifications({
+    config,
+    storage,
+    logger,
+    ...(directory ? { users: directory } : {}),
+    sipListener: writesLocally(worker),
+    ...(link ? { follower: link } : {}),
+  });
+  const onChange = (change: DocumentChange): void => {
+    notifications.onChange(change);
+    hub?.publish(change);
+    link?.publish(change);
+  };
   const running = await startXcapServer({
     config,
     storage,
@@ -89,9 +102,11 @@ async function serve(flags: ServeFlags): Promise<void> {
     onChange,
     feed: notifications.feed,
     metrics: notifications.metrics,
-    ...(writesLocally(worker) ? {} : { writes: forwardWrites(worker!) }),
+    ...(link ? { writes: link.forward } : {}),
   });
-  if (worker !== null && writesLocally(worker)) serveForwardedWrites(running.handleForwarded);
+  if (worker !== null && link === null) {
+    hub = await WriterHub.listen(writerSocketPath(), { handle: running.handleForwarded, onRelayedChange: notifications.onRelayedChange, logger });
+  }
   await notifications.start(running);
   const userCount = directory ? 0 : (await storage.userSummary()).count;
   logger.info(
@@ -106,8 +121,9 @@ async function serve(flags: ServeFlags): Promise<void> {
     logger.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 10_000);
     force.unref();
-    void notifications
-      .close()
+    link?.close();
+    void (hub?.close() ?? Promise.resolve())
+      .then(() => notifications.close())
       .then(() => running.close())
       .then(() => storage.close())
       .then(() => directory?.close())

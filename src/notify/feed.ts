@@ -23,6 +23,22 @@ import type { Metrics } from './metrics.js';
 
 export const FEED_PATH = '/xcapd/changes';
 
+/**
+ * How a feed in one of several worker processes comes to see the changes the others
+ * commit (src/cluster/writer-link.ts); absent when this process makes every change.
+ */
+export interface ChangeFollower {
+  /** Resolves once every change committed elsewhere from now on will reach this process; rejects when that cannot be had now. */
+  follow(): Promise<void>;
+  /** Nothing here needs the others' changes any more. */
+  unfollow(): void;
+  /** `listener` is called when changes may have been missed while following. */
+  onMissed(listener: () => void): void;
+}
+
+/** How long a feed goes on following other processes' changes after its last client left, so that a client reconnecting soon resumes exactly. */
+const FOLLOW_GRACE_MS = 60_000;
+
 export interface ChangeFeedOptions {
   readonly registry: AppUsageRegistry;
   readonly xcapRoot: () => string;
@@ -33,11 +49,13 @@ export interface ChangeFeedOptions {
   readonly heartbeatMs: number;
   readonly maxClients?: number;
   readonly maxClientsPerUser?: number;
+  readonly follower?: ChangeFollower;
 }
 
+/** An event as kept for replays; its SSE text is rendered when first sent. */
 interface Entry {
   readonly event: ChangeEvent;
-  readonly data: string;
+  text: string | null;
 }
 
 interface Client {
@@ -60,14 +78,27 @@ export class ChangeFeed implements ChangeSink {
   /** The highest seq that fell out of the history (0: none). */
   private forgottenUpTo = 0;
   private lastSeq = 0;
+  /**
+   * Events up to this seq may have been followed incompletely (this process did not
+   * follow the others' changes for a while): a client resuming from one gets a reset.
+   */
+  private blindUpTo = 0;
   private readonly clients = new Set<Client>();
+  /** Streams waiting for the follower before they start. */
+  private opening = 0;
   private heartbeat: NodeJS.Timeout | null = null;
+  private unfollowTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly options: ChangeFeedOptions,
     metrics: Metrics,
   ) {
     metrics.gauge('xcapd_feed_clients', 'Open change feed (SSE) streams', () => this.clients.size);
+    options.follower?.onMissed(() => {
+      // The streams could not promise every change any more: they end, and their clients resume with a reset.
+      this.blindUpTo = this.lastSeq;
+      for (const client of this.clients) client.res.end();
+    });
   }
 
   wantsPatches(): boolean {
@@ -80,11 +111,16 @@ export class ChangeFeed implements ChangeSink {
   }
 
   accept(event: ChangeEvent): void {
-    const entry: Entry = { event, data: renderXcapDiff(this.options.xcapRoot(), event.fragments) };
+    const entry: Entry = { event, text: null };
     this.history.push(entry);
     this.lastSeq = event.seq;
     while (this.history.length > this.options.historySize) this.forgottenUpTo = this.history.shift()!.event.seq;
-    for (const client of this.clients) if (this.visible(client, event)) this.write(client, sseEvent('xcap-diff', event.id, entry.data));
+    for (const client of this.clients) if (this.visible(client, event)) this.write(client, this.rendered(entry));
+  }
+
+  private rendered(entry: Entry): string {
+    entry.text ??= sseEvent('xcap-diff', entry.event.id, renderXcapDiff(this.options.xcapRoot(), entry.event.fragments));
+    return entry.text;
   }
 
   /**
@@ -106,7 +142,7 @@ export class ChangeFeed implements ChangeSink {
     const auidList = (query.get('auid') ?? '').split(',').map((a) => a.trim()).filter(Boolean);
     const key = requester.userId ?? '';
     const perUser = [...this.clients].filter((c) => c.key === key).length;
-    if (this.clients.size >= (this.options.maxClients ?? 1000) || perUser >= (this.options.maxClientsPerUser ?? 20)) {
+    if (this.clients.size + this.opening >= (this.options.maxClients ?? 1000) || perUser >= (this.options.maxClientsPerUser ?? 20)) {
       res.setHeader('Retry-After', '10');
       plain(res, 503, 'too many change feed streams are open\n');
       return;
@@ -119,6 +155,32 @@ export class ChangeFeed implements ChangeSink {
       global: query.get('global') !== '0',
       key,
     };
+    const lastId = firstHeader(req.headers['last-event-id']) ?? query.get('lastEventId');
+    const follower = this.options.follower;
+    if (follower === undefined) {
+      this.open(req, client, lastId);
+      return;
+    }
+    this.stopUnfollowTimer();
+    this.opening++;
+    follower.follow().then(
+      () => {
+        this.opening--;
+        if (res.destroyed) this.whenIdle();
+        else this.open(req, client, lastId);
+      },
+      () => {
+        this.opening--;
+        this.whenIdle();
+        res.setHeader('Retry-After', '1');
+        plain(res, 503, 'the change feed cannot follow the other worker processes right now\n');
+      },
+    );
+  }
+
+  /** Starts the stream: from here on it sees every change. */
+  private open(req: IncomingMessage, client: Client, lastId: string | null): void {
+    const { res } = client;
     res.writeHead(200, {
       'Content-Type': 'text/event-stream; charset=utf-8',
       'Cache-Control': 'no-cache',
@@ -126,15 +188,11 @@ export class ChangeFeed implements ChangeSink {
       'X-Accel-Buffering': 'no',
     });
     res.write(': xcapd change feed\nretry: 3000\n\n');
-    const lastId = firstHeader(req.headers['last-event-id']) ?? query.get('lastEventId');
     if (lastId !== null && lastId !== '') this.replay(client, lastId);
     this.clients.add(client);
     const drop = (): void => {
       this.clients.delete(client);
-      if (this.clients.size === 0 && this.heartbeat) {
-        clearInterval(this.heartbeat);
-        this.heartbeat = null;
-      }
+      this.whenIdle();
     };
     res.on('close', drop);
     req.socket.setTimeout(0);
@@ -143,18 +201,46 @@ export class ChangeFeed implements ChangeSink {
     }, this.options.heartbeatMs);
   }
 
+  /** With no stream left: no heartbeat, and after a grace period no following. */
+  private whenIdle(): void {
+    if (this.clients.size > 0 || this.opening > 0) return;
+    if (this.heartbeat) {
+      clearInterval(this.heartbeat);
+      this.heartbeat = null;
+    }
+    const follower = this.options.follower;
+    if (follower === undefined || this.unfollowTimer !== null) return;
+    this.unfollowTimer = setTimeout(() => {
+      this.unfollowTimer = null;
+      if (this.clients.size > 0 || this.opening > 0) return;
+      follower.unfollow();
+      this.blindUpTo = this.lastSeq;
+    }, FOLLOW_GRACE_MS);
+    this.unfollowTimer.unref();
+  }
+
+  private stopUnfollowTimer(): void {
+    if (this.unfollowTimer === null) return;
+    clearTimeout(this.unfollowTimer);
+    this.unfollowTimer = null;
+  }
+
   private replay(client: Client, lastId: string): void {
     const m = /^(.+)-(\d+)$/.exec(lastId.trim());
     const seq = m ? Number(m[2]) : NaN;
     const known = m !== null && m[1] === this.options.boot;
-    if (!known || !(seq <= this.lastSeq) || seq < this.forgottenUpTo) {
-      const why = !known ? 'the server restarted or the id is not one of its own' : 'the events since that id are no longer kept';
+    if (!known || !(seq <= this.lastSeq) || seq < this.forgottenUpTo || seq <= this.blindUpTo) {
+      const why = !known
+        ? 'the server restarted or the id is not one of its own'
+        : seq <= this.blindUpTo
+          ? 'this server process did not follow every change since that id'
+          : 'the events since that id are no longer kept';
       const id = `${this.options.boot}-${this.lastSeq}`;
       this.write(client, sseEvent('reset', id, `${why}: fetch the documents again`));
       return;
     }
     for (const entry of this.history) {
-      if (entry.event.seq > seq && this.visible(client, entry.event)) this.write(client, sseEvent('xcap-diff', entry.event.id, entry.data));
+      if (entry.event.seq > seq && this.visible(client, entry.event)) this.write(client, this.rendered(entry));
     }
   }
 
@@ -176,6 +262,7 @@ export class ChangeFeed implements ChangeSink {
   }
 
   async close(): Promise<void> {
+    this.stopUnfollowTimer();
     if (this.heartbeat) clearInterval(this.heartbeat);
     this.heartbeat = null;
     for (const client of this.clients) client.res.end();

@@ -14,7 +14,7 @@ import { normalizeRootPath } from '../xcap/uri.js';
 import { ChangeEventFactory } from './change-event.js';
 import { DeliveryQueue, type DeliveryOptions, type Notifier } from './delivery-queue.js';
 import { ChangeDispatcher } from './dispatcher.js';
-import { ChangeFeed } from './feed.js';
+import { ChangeFeed, type ChangeFollower } from './feed.js';
 import { KamailioNotifier, type KamailioRpcMethod } from './kamailio.js';
 import { Metrics } from './metrics.js';
 import { OpenSipsNotifier } from './opensips.js';
@@ -32,6 +32,8 @@ export interface NotificationsOptions {
   readonly users?: UserDirectory;
   /** False in all worker processes but one: only one process can answer on the SIP port. */
   readonly sipListener?: boolean;
+  /** In a worker that does not write: how the change feed comes to see the changes the others commit. */
+  readonly follower?: ChangeFollower;
 }
 
 export class Notifications {
@@ -53,7 +55,14 @@ export class Notifications {
     const factory = new ChangeEventFactory({ registry });
     this.dispatcher = new ChangeDispatcher(factory, logger, this.metrics);
     this.feed = new ChangeFeed(
-      { registry, xcapRoot: this.xcapRoot, historySize: config.feedHistory, heartbeatMs: config.feedHeartbeat * 1000, boot: factory.boot },
+      {
+        registry,
+        xcapRoot: this.xcapRoot,
+        historySize: config.feedHistory,
+        heartbeatMs: config.feedHeartbeat * 1000,
+        boot: factory.boot,
+        ...(options.follower ? { follower: options.follower } : {}),
+      },
       this.metrics,
     );
     this.dispatcher.add(this.feed);

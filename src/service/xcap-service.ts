@@ -39,6 +39,8 @@ import {
 } from '../xcap/operations.js';
 import { evaluatePreconditions, type Preconditions } from './preconditions.js';
 import type { ParsedDocumentCache } from './parsed-documents.js';
+import { documentId } from '../storage/backend-helpers.js';
+import { KeyedQueue } from '../storage/keyed-queue.js';
 import { defaultUsageHandlers } from '../phonebook/handler.js';
 import { parseNodeSelector, type NodeSelector } from '../xcap/selector.js';
 import { buildXcapPath, type XcapUri } from '../xcap/uri.js';
@@ -117,6 +119,7 @@ export class XcapService {
   private readonly onChange: ((change: DocumentChange) => void) | undefined;
   private readonly usageHandlers: ReadonlyMap<string, UsageRequestHandler>;
   private readonly parsedDocuments: ParsedDocumentCache | null;
+  private readonly documentWrites = new KeyedQueue();
 
   constructor(options: XcapServiceOptions) {
     this.storage = options.storage;
@@ -281,6 +284,17 @@ export class XcapService {
    * server-wide values it claims.
    */
   private async update(
+    key: DocumentKey,
+    usage: AppUsage,
+    request: XcapRequest,
+    selector: NodeSelector | null,
+    compute: (current: StoredDocument | null) => Promise<EditResult | { document: XmlDocument; source: string; created: boolean } | 'delete'>,
+  ): Promise<{ created: boolean; etag: string | null }> {
+    // One write of a document at a time, from reading it to filing its new tree: the next one then finds that tree.
+    return this.documentWrites.run(documentId(key), () => this.updateNow(key, usage, request, selector, compute));
+  }
+
+  private async updateNow(
     key: DocumentKey,
     usage: AppUsage,
     request: XcapRequest,

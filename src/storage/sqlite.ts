@@ -10,6 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { setImmediate as yieldToEventLoop, setTimeout as sleep } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import { checkMutation, copyKey, documentId, etagCounter, makeEtag, sameKey, scanLimit } from './backend-helpers.js';
+import { KeyedQueue } from './keyed-queue.js';
 import { sqliteMigrations } from './sqlite-migrations.js';
 import type { SqliteMigration } from './sqlite-migrations.js';
 import { ClaimConflictError } from './types.js';
@@ -359,7 +360,8 @@ export class SqliteStorage implements Storage {
    */
   private writeTail: Promise<void> = Promise.resolve();
   /** The tail of each document's queue of writes in this process. */
-  private readonly documentQueues = new Map<string, Promise<void>>();
+  /** Writes of one document in this process, one after another. */
+  private readonly documentQueue = new KeyedQueue();
   /** Documents written or deleted through this connection, for {@link documentChangeToken}. */
   private documentWrites = 0;
   private closing: Promise<void> | null = null;
@@ -418,7 +420,7 @@ export class SqliteStorage implements Storage {
     options?: UpdateOptions,
   ): Promise<UpdateResult<T>> {
     this.assertWritable();
-    return this.queueFor(key, async () => {
+    return this.documentQueue.run(documentId(key), async () => {
       for (let round = 1; round < OPTIMISTIC_ROUNDS; round++) {
         // A copy the caller holds saves reading the text; the check before COMMIT tells whether it was current.
         const start = round === 1 && options?.likelyCurrent && sameKey(options.likelyCurrent.key, key) ? options.likelyCurrent : this.readDocument(key);
@@ -503,22 +505,6 @@ export class SqliteStorage implements Storage {
 
   private currentEtag(key: DocumentKey): string | null {
     return this.statements.documentEtag.get(...keyParams(key)) ?? null;
-  }
-
-  /** Runs `body` after every earlier write of this process to the same document. */
-  private queueFor<R>(key: DocumentKey, body: () => Promise<R>): Promise<R> {
-    const id = documentId(key);
-    const before = this.documentQueues.get(id) ?? Promise.resolve();
-    const run = before.then(body);
-    const tail = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.documentQueues.set(id, tail);
-    void tail.then(() => {
-      if (this.documentQueues.get(id) === tail) this.documentQueues.delete(id);
-    });
-    return run;
   }
 
   async listDocuments(query: DocumentQuery): Promise<DocumentSummary[]> {
@@ -607,7 +593,8 @@ export class SqliteStorage implements Storage {
 
   /** Lets queued writes finish, then closes the connection. Calls made afterwards reject. */
   close(): Promise<void> {
-    this.closing ??= Promise.all(this.documentQueues.values())
+    this.closing ??= this.documentQueue
+      .idle()
       .then(() => this.writeTail)
       .then(() => {
         this.db.close();

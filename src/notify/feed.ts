@@ -37,7 +37,7 @@ export interface ChangeFollower {
 }
 
 /** How long a feed goes on following other processes' changes after its last client left, so that a client reconnecting soon resumes exactly. */
-const FOLLOW_GRACE_MS = 60_000;
+const DEFAULT_FOLLOW_GRACE_MS = 60_000;
 
 export interface ChangeFeedOptions {
   readonly registry: AppUsageRegistry;
@@ -50,6 +50,8 @@ export interface ChangeFeedOptions {
   readonly maxClients?: number;
   readonly maxClientsPerUser?: number;
   readonly follower?: ChangeFollower;
+  /** Default 60 s. */
+  readonly followGraceMs?: number;
 }
 
 /** An event as kept for replays; its SSE text is rendered when first sent. */
@@ -215,7 +217,7 @@ export class ChangeFeed implements ChangeSink {
       if (this.clients.size > 0 || this.opening > 0) return;
       follower.unfollow();
       this.blindUpTo = this.lastSeq;
-    }, FOLLOW_GRACE_MS);
+    }, this.options.followGraceMs ?? DEFAULT_FOLLOW_GRACE_MS);
     this.unfollowTimer.unref();
   }
 

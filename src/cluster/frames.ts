@@ -51,6 +51,7 @@ export class FrameDecoder {
 export class FramedConnection {
   private readonly decoder = new FrameDecoder();
   private corked = false;
+  private queuedThisTick = 0;
   private closed = false;
 
   constructor(
@@ -83,7 +84,8 @@ export class FramedConnection {
   /** False when the connection is closed (or was just cut off). */
   send(frame: Buffer): boolean {
     if (this.closed) return false;
-    if (this.socket.writableLength > this.maxUnsentBytes) {
+    // What this tick queued behind the cork is not the peer's backlog.
+    if (this.socket.writableLength - this.queuedThisTick > this.maxUnsentBytes) {
       this.destroy(new Error(`the peer left more than ${this.maxUnsentBytes} bytes unread`));
       return false;
     }
@@ -92,9 +94,11 @@ export class FramedConnection {
       this.socket.cork();
       process.nextTick(() => {
         this.corked = false;
+        this.queuedThisTick = 0;
         this.socket.uncork();
       });
     }
+    this.queuedThisTick += frame.length;
     this.socket.write(frame);
     return true;
   }

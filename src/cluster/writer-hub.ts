@@ -85,8 +85,8 @@ export class WriterHub {
     const message = raw as ToWriter;
     switch (message.type) {
       case 'write':
-        void this.options
-          .handle(message.request)
+        // A handler that throws before it returns a promise is answered like one that rejects.
+        void new Promise<XcapResponse>((resolve) => resolve(this.options.handle(message.request)))
           .catch((e: unknown): XcapResponse => {
             this.options.logger.error({ err: e }, 'a forwarded write failed');
             return { status: 500, headers: { 'Content-Type': 'text/plain; charset=utf-8' }, body: 'internal error\n' };

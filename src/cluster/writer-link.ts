@@ -68,7 +68,11 @@ export class WriterLink implements ChangeFollower {
     });
   };
 
-  /** A change this process committed: for the other workers' feeds and the SIP subscriptions. */
+  /**
+   * A change this process committed: for the other workers' feeds and the SIP
+   * subscriptions. Without a connection it is not sent; the followers then have no
+   * connection either (the writing worker is away) and their feeds already reset.
+   */
   readonly publish = (change: DocumentChange): void => {
     this.send({ type: 'change', change: relayable(change) });
   };
@@ -77,6 +81,7 @@ export class WriterLink implements ChangeFollower {
     this.wantFollow = true;
     if (this.followAcked && this.connection?.isOpen) return;
     if (!(await this.connected())) throw new Error('the writing worker is not running');
+    if (!this.wantFollow) throw new Error('unfollowed before following began');
     if (this.followAcked) return;
     await new Promise<void>((resolve, reject) => {
       this.followWaiters.add({ resolve, reject });
@@ -84,10 +89,14 @@ export class WriterLink implements ChangeFollower {
     });
   }
 
+  /** Stops following; a follow() still waiting rejects. */
   unfollow(): void {
     this.wantFollow = false;
     this.followAcked = false;
     if (this.followSent) this.requestFollowing(false);
+    const cancelled = new Error('unfollowed before following began');
+    for (const waiter of this.followWaiters) waiter.reject(cancelled);
+    this.followWaiters.clear();
   }
 
   private requestFollowing(on: boolean): void {
@@ -144,6 +153,11 @@ export class WriterLink implements ChangeFollower {
     socket.once('connect', () => {
       socket.off('error', retry);
       this.connecting = false;
+      // close() came while this connection was being made: nothing may keep it open.
+      if (this.closed) {
+        socket.destroy();
+        return;
+      }
       const connection = new FramedConnection(
         socket,
         { onMessage: (message) => this.receive(message), onClose: () => this.lost(connection) },

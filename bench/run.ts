@@ -139,7 +139,11 @@ interface ServerInfo {
   readonly idleRssMb: number | null;
 }
 
-/** One xcapd at a time: reused while the auth mode stays the same (and no profile is being taken). */
+/**
+ * One xcapd at a time, started afresh for every scenario: what one scenario leaves
+ * behind (a heap grown by big writes, filled caches) would otherwise show up in the
+ * next one's latency and memory.
+ */
 class XcapdPool {
   private current: { auth: AuthMode; server: RunningChild } | null = null;
   readonly started: ServerInfo[] = [];
@@ -152,7 +156,6 @@ class XcapdPool {
   ) {}
 
   async serverFor(scenario: Scenario): Promise<RunningChild> {
-    if (this.current && this.current.auth === scenario.auth && this.profileDir === null) return this.current.server;
     await this.stop();
     const server = await startXcapd({
       cli: this.cli,

@@ -101,6 +101,12 @@ function insertDeletePlan(ownerId: string, firstWriter: number): LoadPlan & { pr
   return { requestsFor: (n) => requestsOf(firstWriter + n), probes: requestsOf(firstWriter + 100_000) };
 }
 
+/**
+ * Requests each connection of scenario f cycles through: more than one connection sends
+ * in a round, few enough that building them (at the start of each run) stays cheap.
+ */
+const RANDOM_USERS_PER_CONNECTION = 1024;
+
 /** 0 … n-1 in a random order (Fisher–Yates). */
 function shuffled(n: number): number[] {
   const order = Array.from({ length: n }, (_, i) => i);
@@ -193,16 +199,15 @@ export function buildScenarios(manyUsers: number): Scenario[] {
       auth: 'none',
       baseline: true,
       targets: [{ text: 'p99 < 5 ms', met: (r) => (r.p99Ms === null ? null : r.p99Ms < 5) }, rssTarget],
-      prepare: async (_origin, connections) => {
-        // Every user once in a random order, dealt out to the connections: each request is for
-        // another random user, and the load generator does not build a request each time
+      prepare: async () => {
+        // The users in a random order, dealt out to the connections run after run: each request
+        // is for another random user, without the load generator building a request each time
         // (which cost it as much CPU as the server spends, on a machine whose cores they share).
         const order = shuffled(manyUsers);
-        const share = Math.ceil(manyUsers / connections);
-        return {
-          plan: { requestsFor: (n) => order.slice((n % connections) * share, ((n % connections) + 1) * share).map((user) => get(documentPath(manyUserId(user)))) },
-          probes: [get(documentPath(manyUserId(manyUsers - 1)))],
-        };
+        let next = 0;
+        const deal = (): LoadRequest[] =>
+          Array.from({ length: RANDOM_USERS_PER_CONNECTION }, () => get(documentPath(manyUserId(order[next++ % order.length]!))));
+        return { plan: { requestsFor: deal }, probes: [get(documentPath(manyUserId(manyUsers - 1)))] };
       },
     },
     {

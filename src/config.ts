@@ -49,6 +49,11 @@ export interface ServerConfig {
   cacheMb: number;
   /** Server processes sharing the listening socket and the database (one per core is usual). */
   workers: number;
+  /**
+   * V8's old-space limit of each worker process in megabytes (--max-old-space-size);
+   * 0 leaves Node's default. Only where xcapd starts the processes (--workers > 1).
+   */
+  heapMb: number;
   /** The SIP server's user database (postgres:// or mysql:// URL); empty: xcapd's own users. */
   userDatabase: string;
   /** The subscriber table in `userDatabase` (`schema.table` accepted). */
@@ -121,6 +126,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   databasePool: 10,
   cacheMb: 32,
   workers: 1,
+  heapMb: 1024,
   userDatabase: '',
   userTable: 'subscriber',
   userColumns: [],
@@ -171,7 +177,7 @@ function coerce<K extends Key>(key: K, raw: unknown, source: string): ServerConf
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) fail('must be a list of strings');
   } else if (typeof def === 'number') {
     value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
-    const least = key === 'cacheMb' ? 0 : Number.MIN_VALUE;
+    const least = key === 'cacheMb' || key === 'heapMb' ? 0 : Number.MIN_VALUE;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < least) {
       fail(`must be a ${least === 0 ? 'non-negative' : 'positive'} number, not ${JSON.stringify(raw)}`);
     }
@@ -185,7 +191,7 @@ function coerce<K extends Key>(key: K, raw: unknown, source: string): ServerConf
   if (key === 'kamailioRpcMethods' && (value as string[]).some((m) => !['presence.refreshWatchers', 'presence.updateWatchers'].includes(m))) {
     fail(`may list only presence.refreshWatchers and presence.updateWatchers, not ${JSON.stringify(raw)}`);
   }
-  if ((key === 'databasePool' || key === 'workers') && !Number.isSafeInteger(value)) fail(`must be a whole number, not ${JSON.stringify(raw)}`);
+  if ((key === 'databasePool' || key === 'workers' || key === 'heapMb') && !Number.isSafeInteger(value)) fail(`must be a whole number, not ${JSON.stringify(raw)}`);
   if (key === 'phonePath' && value !== 'off' && !(value as string).startsWith('/')) fail(`must be 'off' or a path starting with '/', not ${JSON.stringify(raw)}`);
   return value as ServerConfig[K];
 }

@@ -3,6 +3,7 @@
  * `xcapd`: serve XCAP, and manage the users it authenticates.
  */
 import { Command, CommanderError, Option } from 'commander';
+import { getHeapStatistics } from 'node:v8';
 import { pino } from 'pino';
 import { ConfigError, DEFAULT_CONFIG, loadConfig, type ServerConfig } from '../config.js';
 import { startXcapServer } from '../http/server.js';
@@ -33,6 +34,7 @@ interface ServeFlags {
   phoneAuid?: string;
   workers?: string;
   cacheMb?: string;
+  heapMb?: string;
 }
 
 function databaseOption(): Option {
@@ -66,7 +68,7 @@ async function serve(flags: ServeFlags): Promise<void> {
   if (config.workers > 1 && worker === null) {
     // Migrations and the first-run advice happen once, before any worker opens the database.
     await withStorage(flags, async (storage) => warnWithoutUsers(storage, config, flags, logger));
-    superviseWorkers(config.workers, { logger, digestSecret: config.digestSecret });
+    superviseWorkers(config.workers, { logger, digestSecret: config.digestSecret, heapMb: config.heapMb });
     return;
   }
   const storage = await openStorage(config.database, {
@@ -89,6 +91,7 @@ async function serve(flags: ServeFlags): Promise<void> {
     sipListener: writesLocally(worker),
     ...(link ? { follower: link } : {}),
   });
+  notifications.metrics.gauge('xcapd_heap_limit_bytes', "V8's heap size limit of this process (heapMb)", () => getHeapStatistics().heap_size_limit);
   const onChange = (change: DocumentChange): void => {
     notifications.onChange(change);
     hub?.publish(change);
@@ -162,6 +165,7 @@ export function buildProgram(): Command {
     .option('--phone-auid <auid>', 'the application usage phone URLs are answered from (env XCAPD_PHONE_AUID)')
     .option('--workers <n>', 'server processes sharing the port and the database, e.g. one per core (env XCAPD_WORKERS)')
     .option('--cache-mb <mb>', 'memory per process for cached documents and parsed trees, 0 = off (env XCAPD_CACHE_MB)')
+    .option('--heap-mb <mb>', "each worker's V8 old-space limit, 0 = Node's default (env XCAPD_HEAP_MB)")
     .addOption(configOption())
     .action(serve);
 

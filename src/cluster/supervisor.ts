@@ -47,12 +47,25 @@ const RESTART_DELAY_MS = 1000;
 const STOP_GRACE_MS = 10_000;
 
 /**
+ * Node options of a worker: the primary's, with the old-space limit unless one was
+ * given already (on the command line or in NODE_OPTIONS). With Node's default limit
+ * (a quarter of the machine's memory, up to 4 GB) V8 lets the heap of a process that
+ * writes big documents grow to several times what is live before it collects; a
+ * limit makes it collect sooner (measured: peak memory halved, no fewer writes).
+ */
+export function workerExecArgv(execArgv: readonly string[], nodeOptions: string, heapMb: number): string[] {
+  const given = [...execArgv, nodeOptions].some((arg) => /--max[-_]old[-_]space[-_]size/.test(arg));
+  return heapMb > 0 && !given ? [...execArgv, `--max-old-space-size=${heapMb}`] : [...execArgv];
+}
+
+/**
  * Runs the primary. `digestSecret` is the configured one; when empty a random one is
  * made here and handed to every worker.
  */
-export function superviseWorkers(count: number, options: { logger: Logger; digestSecret: string }): void {
+export function superviseWorkers(count: number, options: { logger: Logger; digestSecret: string; heapMb: number }): void {
   const { logger } = options;
   const digestSecret = options.digestSecret || randomBytes(32).toString('hex');
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS ?? '', options.heapMb) });
   // Only this user can reach the socket in it (mkdtemp makes the folder 0700).
   const socketDir = mkdtempSync(join(tmpdir(), 'xcapd-'));
   const writerSocket = join(socketDir, 'writer.sock');

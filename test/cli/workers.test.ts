@@ -23,6 +23,7 @@ const DOC = '/xcap-root/resource-lists/users/sip:alice@example.com/index';
 const LIST = `${DOC}/~~/resource-lists/list%5B@name=%22friends%22%5D`;
 const entry = (n: number) => `${LIST}/entry%5B@uri=%22sip:friend${n}@example.com%22%5D`;
 const entryBody = (n: number) => `<entry uri="sip:friend${n}@example.com"><display-name>Friend ${n}</display-name></entry>`;
+const HEAP_MB = 300;
 const EMPTY_LIST = '<?xml version="1.0" encoding="UTF-8"?>\n<resource-lists xmlns="urn:ietf:params:xml:ns:resource-lists"><list name="friends"/></resource-lists>';
 
 function freePort(): Promise<number> {
@@ -124,7 +125,7 @@ describe('xcapd serve --workers 2', () => {
       timeout: 30_000,
     });
     const port = await freePort();
-    cluster = await startCluster(['--workers', '2', '--listen', `127.0.0.1:${port}`, '--database', database, '--auth', 'digest', '--log-level', 'info']);
+    cluster = await startCluster(['--workers', '2', '--listen', `127.0.0.1:${port}`, '--database', database, '--auth', 'digest', '--log-level', 'info', '--heap-mb', String(HEAP_MB)]);
   });
 
   after(async () => {
@@ -284,6 +285,21 @@ describe('xcapd serve --workers 2', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     assert.equal(cluster.logs.filter((l) => isStartupLine(l) && l.worker === 1).length, startsBefore + 1, 'worker 1 was started again');
+  });
+
+  test("every worker runs with heapMb as V8's old-space limit", async () => {
+    const limits = new Set<number>();
+    for (let i = 0; i < 8; i++) {
+      const metrics = await rawRequest(cluster.origin, { path: '/metrics' });
+      assert.equal(metrics.status, 200);
+      const m = /^xcapd_heap_limit_bytes (\d+)$/m.exec(metrics.body);
+      assert.ok(m, 'the heap limit is reported');
+      limits.add(Number(m[1]));
+    }
+    for (const limit of limits) {
+      // The old space plus the young generation, well under Node's default on this machine.
+      assert.ok(limit > HEAP_MB * 2 ** 20 && limit < (HEAP_MB + 128) * 2 ** 20, `heap limit ${limit}`);
+    }
   });
 
   test('SIGTERM stops the primary and every worker', async () => {

@@ -5,6 +5,7 @@
  */
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Worker } from 'node:worker_threads';
 
 export interface MemoryReading {
   readonly rssMb: number;
@@ -45,8 +46,7 @@ export function processTree(pid: number): number[] {
  * pages are not counted once per worker — and as the peak, that same sum (the
  * kernel keeps no peak of it; PeakRssMonitor samples it).
  */
-export function readMemory(pid: number): MemoryReading | null {
-  const tree = processTree(pid);
+export function readMemory(pid: number, tree: readonly number[] = processTree(pid)): MemoryReading | null {
   if (tree.length === 1) return readProcessMemory(pid);
   let pssMb = 0;
   let any = false;
@@ -126,31 +126,35 @@ const CLOCK_TICKS_PER_SECOND = 100;
  * else the highest of samples taken every `intervalMs`.
  */
 export class PeakRssMonitor {
-  private readonly timer: NodeJS.Timeout;
-  private sampledPeak = 0;
+  private readonly sampler: Worker;
+  private readonly peak: Float64Array;
   private readonly kernelPeakValid: boolean;
 
+  /**
+   * Sampling runs on a thread of its own: reading /proc (the process list, and
+   * smaps_rollup for each worker) takes milliseconds, which on the load generator's
+   * own thread would delay the responses it times.
+   */
   constructor(
     private readonly pid: number,
-    intervalMs = 100,
+    intervalMs = 250,
   ) {
     this.kernelPeakValid = resetPeakRss(pid);
-    this.sample();
-    this.timer = setInterval(() => this.sample(), intervalMs);
-    this.timer.unref();
-  }
-
-  private sample(): void {
-    const m = readMemory(this.pid);
-    if (m) this.sampledPeak = Math.max(this.sampledPeak, m.rssMb);
+    this.peak = new Float64Array(new SharedArrayBuffer(8));
+    this.peak[0] = readMemory(pid)?.rssMb ?? 0;
+    // The bench runs under tsx, whose loader a worker thread registers for itself.
+    const sampler = new URL('./memory-sampler.ts', import.meta.url).href;
+    const entry = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(sampler)}); })`;
+    this.sampler = new Worker(entry, { eval: true, workerData: { pid, intervalMs, peak: this.peak } });
+    this.sampler.unref();
   }
 
   /** Stops sampling; null when nothing could be read. */
-  stop(): number | null {
-    clearInterval(this.timer);
-    this.sample();
+  async stop(): Promise<number | null> {
+    await this.sampler.terminate();
     const m = readMemory(this.pid);
-    const peak = this.kernelPeakValid && m ? Math.max(m.hwmMb, this.sampledPeak) : this.sampledPeak;
+    const sampled = Math.max(this.peak[0]!, m?.rssMb ?? 0);
+    const peak = this.kernelPeakValid && m ? Math.max(m.hwmMb, sampled) : sampled;
     return peak > 0 ? peak : null;
   }
 }

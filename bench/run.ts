@@ -244,7 +244,7 @@ async function runScenario(
     scenario.rounds ?? options.rounds,
     options,
   );
-  const peakRssMb = monitor.stop();
+  const peakRssMb = await monitor.stop();
   const xcapd = pair.xcapd;
   const base = pair.baseline;
 

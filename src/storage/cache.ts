@@ -33,8 +33,16 @@ export interface DocumentCacheOptions {
 
 /** Per-entry bookkeeping the text alone does not account for (objects, the key, the LRU's links). */
 const ENTRY_OVERHEAD_BYTES = 256;
-/** How many documents read once are remembered (by key only) so that a second read caches them. */
-const SEEN_ONCE_LIMIT = 16_384;
+/**
+ * Bounds of how many documents read once are remembered (by key only) so that a second
+ * read caches them. Within them the number follows how many documents the cache
+ * holds: a document read again only after more others than the cache can keep would
+ * be gone by its next read, and caching it would only churn the heap.
+ */
+const SEEN_ONCE_MIN = 256;
+const SEEN_ONCE_MAX = 16_384;
+/** The size assumed of a document before any is cached. */
+const TYPICAL_ENTRY_BYTES = 4096;
 
 interface Entry {
   readonly document: StoredDocument;
@@ -113,7 +121,7 @@ export class CachingStorage implements Storage {
       this.seenOnce.delete(id);
       this.remember(id, document, token);
     } else {
-      if (this.seenOnce.size >= SEEN_ONCE_LIMIT) this.seenOnce = new Set();
+      if (this.seenOnce.size >= this.seenOnceLimit()) this.seenOnce = new Set();
       this.seenOnce.add(id);
     }
     return document;
@@ -135,6 +143,12 @@ export class CachingStorage implements Storage {
       this.entries.delete(id);
       throw e;
     }
+  }
+
+  /** About as many keys as the cache holds documents of the sizes it holds now. */
+  private seenOnceLimit(): number {
+    const average = this.entries.size > 0 ? this.entries.calculatedSize / this.entries.size : TYPICAL_ENTRY_BYTES;
+    return Math.min(SEEN_ONCE_MAX, Math.max(SEEN_ONCE_MIN, Math.floor(this.entries.maxSize / average)));
   }
 
   private remember(id: string, document: StoredDocument | null, token: number | null): void {

@@ -140,6 +140,21 @@ for (const backend of backends) {
         }
       }));
 
+    test('a document read again only after more others than the cache holds is not kept; one read again soon is', () =>
+      // Room for about 300 documents of ~1 KB, so the cache remembers about that many once-read keys.
+      withCache(backend, 300 * (2 * 1000 + 256), async (db, cache) => {
+        const body = 'y'.repeat(1000);
+        const key = (i: number): DocumentKey => ({ ...KEY, path: `spread${i}` });
+        for (let i = 0; i < 1200; i++) await db.first.updateDocument(key(i), put(`<a>${body}</a>`));
+        // Each read 1,200 reads after the last: it would be gone again before its next read.
+        for (let pass = 0; pass < 2; pass++) for (let i = 0; i < 1200; i++) await cache.getDocument(key(i));
+        assert.equal(cache.stats().entries, 0, 'none of them was kept');
+        // Read again 50 reads later: kept, and then answered from memory.
+        for (let pass = 0; pass < 3; pass++) for (let i = 0; i < 50; i++) await cache.getDocument(key(i));
+        assert.equal(cache.stats().entries, 50);
+        assert.equal(cache.stats().hits + cache.stats().revalidated, 50);
+      }));
+
     test('a failed write leaves the cached copy right', () =>
       withCache(backend, 1 << 20, async (db, cache) => {
         await cache.updateDocument(KEY, put('<a>before</a>'));

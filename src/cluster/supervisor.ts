@@ -58,6 +58,21 @@ export function workerExecArgv(execArgv: readonly string[], nodeOptions: string,
   return heapMb > 0 && !given ? [...execArgv, `--max-old-space-size=${heapMb}`] : [...execArgv];
 }
 
+/** Unix socket paths longer than this are refused by some systems (sun_path is 104 bytes on macOS). */
+const MAX_SOCKET_PATH_BYTES = 100;
+
+/**
+ * The private folder of the writer socket: in the temporary folder, or in /tmp when
+ * that one's path is too long for a socket. Only this user can reach the socket in
+ * it (mkdtemp makes the folder 0700).
+ */
+export function makeSocketDir(base = tmpdir()): string {
+  const fits = (dir: string) => Buffer.byteLength(join(dir, 'xcapd-XXXXXX', 'writer.sock')) <= MAX_SOCKET_PATH_BYTES;
+  const parent = fits(base) ? base : '/tmp';
+  if (!fits(parent)) throw new Error(`no folder with a path short enough for the writer socket (${base} is too long)`);
+  return mkdtempSync(join(parent, 'xcapd-'));
+}
+
 /**
  * Runs the primary. `digestSecret` is the configured one; when empty a random one is
  * made here and handed to every worker.
@@ -66,8 +81,7 @@ export function superviseWorkers(count: number, options: { logger: Logger; diges
   const { logger } = options;
   const digestSecret = options.digestSecret || randomBytes(32).toString('hex');
   cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS ?? '', options.heapMb) });
-  // Only this user can reach the socket in it (mkdtemp makes the folder 0700).
-  const socketDir = mkdtempSync(join(tmpdir(), 'xcapd-'));
+  const socketDir = makeSocketDir();
   const writerSocket = join(socketDir, 'writer.sock');
   process.on('exit', () => rmSync(socketDir, { recursive: true, force: true }));
   const workers = new Map<number, Worker>();

@@ -26,6 +26,8 @@ export interface ServerConfig {
   tlsKey: string;
   /** Largest request body accepted, in bytes. */
   maxBodyBytes: number;
+  /** Most request-body bytes one process holds at once (at least maxBodyBytes); more gets 503. */
+  maxBodyBytesInFlight: number;
   logLevel: string;
   /** Comma-separated addresses whose identity headers (X-XCAP-Asserted-Identity, X-3GPP-*) are trusted. */
   trustedProxies: string[];
@@ -117,6 +119,7 @@ export const DEFAULT_CONFIG: ServerConfig = {
   tlsCert: '',
   tlsKey: '',
   maxBodyBytes: 4 * 1024 * 1024,
+  maxBodyBytesInFlight: 32 * 1024 * 1024,
   logLevel: 'info',
   trustedProxies: [],
   digestSecret: '',

@@ -22,4 +22,10 @@ describe('memory settings', () => {
     assert.equal(loadConfig({ cacheMb: '0' }, { env: {} }).cacheMb, 0);
     assert.throws(() => loadConfig({ cacheMb: '-4' }, { env: {} }), ConfigError);
   });
+
+  test('maxBodyBytesInFlight is 32 MB unless XCAPD_MAX_BODY_BYTES_IN_FLIGHT says otherwise', () => {
+    assert.equal(loadConfig({}, { env: {} }).maxBodyBytesInFlight, 32 * 1024 * 1024);
+    assert.equal(loadConfig({}, { env: { XCAPD_MAX_BODY_BYTES_IN_FLIGHT: '1048576' } }).maxBodyBytesInFlight, 1048576);
+    assert.throws(() => loadConfig({}, { env: { XCAPD_MAX_BODY_BYTES_IN_FLIGHT: '0' } }), ConfigError);
+  });
 });

@@ -16,10 +16,11 @@ import { CachingStorage } from '../storage/cache.js';
 import type { Storage } from '../storage/types.js';
 import { ParsedDocumentCache } from '../service/parsed-documents.js';
 import type { UserDirectory } from '../auth/user-directory.js';
-import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, XcapError } from '../xcap/errors.js';
+import { MethodNotAllowedError, NotFoundError, PayloadTooLargeError, ServiceUnavailableError, XcapError } from '../xcap/errors.js';
 import { normalizeRootPath, parseXcapPath, stripRoot } from '../xcap/uri.js';
 import { Authenticator } from './authenticate.js';
 import { readBody } from './body.js';
+import { ByteBudget } from './byte-budget.js';
 
 const XCAP_METHODS = new Set<string>(['GET', 'HEAD', 'PUT', 'DELETE']);
 const ALLOW = 'GET, HEAD, PUT, DELETE';
@@ -68,8 +69,12 @@ export class XcapHttpHandler {
   private readonly secure: boolean;
   /** Snom phones' root-less directory URLs → XCAP URIs; null when switched off. */
   private readonly phoneTarget: ((target: string) => string | null) | null;
+  /** Request bodies held by this process, read here or forwarded to it. */
+  private readonly bodies: ByteBudget;
 
   constructor(private readonly options: XcapHttpServerOptions) {
+    const { maxBodyBytes, maxBodyBytesInFlight } = { ...DEFAULT_CONFIG, ...options.config };
+    this.bodies = new ByteBudget(Math.max(maxBodyBytes, maxBodyBytesInFlight));
     const { config, storage } = options;
     this.rootPath = normalizeRootPath(config.root);
     this.secure = config.tlsCert !== '';
@@ -151,7 +156,7 @@ export class XcapHttpHandler {
       return;
     }
     identified(auth.requester);
-    const body = method === 'PUT' ? await readBody(req, this.options.config.maxBodyBytes) : undefined;
+    const body = method === 'PUT' ? await this.readHeldBody(req, res) : undefined;
     const request: XcapRequest = {
       method: method as XcapMethod,
       uri,
@@ -167,6 +172,23 @@ export class XcapHttpHandler {
     const headers: Record<string, string | string[]> = { ...response.headers };
     if (auth.authenticationInfo) headers['Authentication-Info'] = auth.authenticationInfo;
     send(res, response.status, headers, response.body, method === 'HEAD');
+  }
+
+  /** Reads a PUT body when this process can hold it now; it counts as held until the response is done. */
+  private async readHeldBody(req: IncomingMessage, res: ServerResponse): Promise<Buffer> {
+    const max = this.options.config.maxBodyBytes;
+    const declared = Number(req.headers['content-length']);
+    // A body of unknown length may be as long as maxBodyBytes.
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, max) : max;
+    this.hold(bytes, res);
+    return readBody(req, max);
+  }
+
+  private hold(bytes: number, res: ServerResponse | null): void {
+    if (!this.bodies.tryTake(bytes)) {
+      throw new ServiceUnavailableError('the server is holding as many request bodies as it may; try again shortly');
+    }
+    res?.once('close', () => this.bodies.give(bytes));
   }
 
   private async serveFeed(req: IncomingMessage, res: ServerResponse, feed: ChangeFeedEndpoint, identified: (r: Requester) => void): Promise<void> {
@@ -194,17 +216,26 @@ export class XcapHttpHandler {
       res.destroy();
       return;
     }
-    if (e instanceof PayloadTooLargeError) res.setHeader('Connection', 'close');
+    // The body was not read: the connection cannot carry another request.
+    if (e instanceof PayloadTooLargeError || (e instanceof ServiceUnavailableError && !res.req.readableEnded)) res.setHeader('Connection', 'close');
     const response = errorResponse(e, this.options.logger, res.req.url);
     send(res, response.status, response.headers, response.body, res.req.method === 'HEAD' && response.status !== 500);
   }
 
   /** The service's answer to a request another process forwarded (see `writes`), refusals rendered. */
   async handleForwarded(request: XcapRequest): Promise<XcapResponse> {
+    const bytes = request.body?.byteLength ?? 0;
+    try {
+      this.hold(bytes, null);
+    } catch (e) {
+      return errorResponse(e, this.options.logger, request.uri.document.path);
+    }
     try {
       return await this.service.handle(request);
     } catch (e) {
       return errorResponse(e, this.options.logger, request.uri.document.path);
+    } finally {
+      this.bodies.give(bytes);
     }
   }
 }

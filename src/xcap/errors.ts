@@ -103,6 +103,14 @@ export class PayloadTooLargeError extends XcapError {
   }
 }
 
+/** 503: the server cannot take this request now; `Retry-After` says when to try again. */
+export class ServiceUnavailableError extends XcapError {
+  override readonly name = 'ServiceUnavailableError';
+  constructor(message: string, retryAfterSeconds = 1) {
+    super(503, message, { 'Retry-After': String(retryAfterSeconds) });
+  }
+}
+
 /** 403: authenticated, but not allowed to do this. */
 export class ForbiddenError extends XcapError {
   override readonly name = 'ForbiddenError';

@@ -5,6 +5,7 @@
  * preconditions checked against the version being changed.
  */
 import { createHash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import { AppUsageRegistry } from '../appusages/registry.js';
 import { validateDocument, type ChangedPart } from '../appusages/validate-document.js';
 import type { AppUsage, Requester } from '../appusages/types.js';
@@ -112,6 +113,9 @@ export interface UsageRequestHandler {
  */
 const UNSPECIFIED_CONTENT_TYPES = new Set(['application/x-www-form-urlencoded']);
 
+/** Parsed node selectors kept (a selector is at most a few hundred bytes, its parse a few objects). */
+const SELECTOR_CACHE_ENTRIES = 2048;
+
 export class XcapService {
   readonly registry: AppUsageRegistry;
   private readonly storage: Storage;
@@ -120,6 +124,7 @@ export class XcapService {
   private readonly usageHandlers: ReadonlyMap<string, UsageRequestHandler>;
   private readonly parsedDocuments: ParsedDocumentCache | null;
   private readonly documentWrites = new KeyedQueue();
+  private readonly selectors = new LRUCache<string, NodeSelector>({ max: SELECTOR_CACHE_ENTRIES });
 
   constructor(options: XcapServiceOptions) {
     this.storage = options.storage;
@@ -174,8 +179,20 @@ export class XcapService {
     return { usage, key: { auid: d.auid, tree: d.tree, owner, path: d.path } };
   }
 
+  /** Parsed once per distinct selector: clients ask for the same few nodes again and again. */
   private parseSelector(uri: XcapUri, usage: AppUsage): NodeSelector {
-    return parseNodeSelector(uri.nodeSelector!, { defaultNamespace: usage.defaultNamespace, bindings: uri.namespaceBindings });
+    const text = uri.nodeSelector!;
+    // Unambiguous whatever the selector holds: a namespace name never starts with '['.
+    const key =
+      uri.namespaceBindings.size === 0
+        ? `${usage.defaultNamespace} ${text}`
+        : JSON.stringify([usage.defaultNamespace, text, ...uri.namespaceBindings]);
+    let selector = this.selectors.get(key);
+    if (selector === undefined) {
+      selector = parseNodeSelector(text, { defaultNamespace: usage.defaultNamespace, bindings: uri.namespaceBindings });
+      this.selectors.set(key, selector);
+    }
+    return selector;
   }
 
   // -------------------------------------------------------------------------

@@ -73,9 +73,8 @@ export class XcapHttpHandler {
   private readonly bodies: ByteBudget;
 
   constructor(private readonly options: XcapHttpServerOptions) {
-    const { maxBodyBytes, maxBodyBytesInFlight } = { ...DEFAULT_CONFIG, ...options.config };
-    this.bodies = new ByteBudget(Math.max(maxBodyBytes, maxBodyBytesInFlight));
     const { config, storage } = options;
+    this.bodies = new ByteBudget(Math.max(config.maxBodyBytes, config.maxBodyBytesInFlight ?? DEFAULT_CONFIG.maxBodyBytesInFlight));
     this.rootPath = normalizeRootPath(config.root);
     this.secure = config.tlsCert !== '';
     const cacheBytes = (config.cacheMb ?? DEFAULT_CONFIG.cacheMb) * 1024 * 1024;
@@ -180,15 +179,16 @@ export class XcapHttpHandler {
     const declared = Number(req.headers['content-length']);
     // A body of unknown length may be as long as maxBodyBytes.
     const bytes = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, max) : max;
-    this.hold(bytes, res);
+    res.once('close', this.hold(bytes));
     return readBody(req, max);
   }
 
-  private hold(bytes: number, res: ServerResponse | null): void {
+  /** Counts `bytes` of body as held, or refuses with 503; returns what gives them back. */
+  private hold(bytes: number): () => void {
     if (!this.bodies.tryTake(bytes)) {
       throw new ServiceUnavailableError('the server is holding as many request bodies as it may; try again shortly');
     }
-    res?.once('close', () => this.bodies.give(bytes));
+    return () => this.bodies.give(bytes);
   }
 
   private async serveFeed(req: IncomingMessage, res: ServerResponse, feed: ChangeFeedEndpoint, identified: (r: Requester) => void): Promise<void> {
@@ -224,18 +224,14 @@ export class XcapHttpHandler {
 
   /** The service's answer to a request another process forwarded (see `writes`), refusals rendered. */
   async handleForwarded(request: XcapRequest): Promise<XcapResponse> {
-    const bytes = request.body?.byteLength ?? 0;
+    let release = (): void => undefined;
     try {
-      this.hold(bytes, null);
-    } catch (e) {
-      return errorResponse(e, this.options.logger, request.uri.document.path);
-    }
-    try {
+      release = this.hold(request.body?.byteLength ?? 0);
       return await this.service.handle(request);
     } catch (e) {
       return errorResponse(e, this.options.logger, request.uri.document.path);
     } finally {
-      this.bodies.give(bytes);
+      release();
     }
   }
 }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeFrame, FrameDecoder, FrameError, FramedConnection, MAX_FRAME_BYTES } from '../../src/cluster/frames.js';
+import { eventually, sleep, withTimeout } from '../helpers/wait.js';
 
 /** Values of the kinds the writer protocol carries: Maps, bytes, non-ASCII text, nesting. */
 const SAMPLES: readonly unknown[] = [
@@ -150,7 +151,7 @@ describe('FramedConnection over a Unix socket', () => {
       client.once('connect', resolve);
       client.once('error', reject);
     });
-    const peer = await waitFor(() => accepted[before], 2000, 'the server to accept the connection');
+    const peer = await eventually(() => accepted[before], 2000, 'the server to accept the connection');
     return { client, peer };
   }
 
@@ -164,7 +165,7 @@ describe('FramedConnection over a Unix socket', () => {
     const outgoing = Array.from({ length: 100 }, (_, i) => ({ seq: i, sample: SAMPLES[i % SAMPLES.length] }));
     for (const message of outgoing) assert.equal(near.send(encodeFrame(message)), true);
     for (const message of outgoing) assert.equal(far.send(encodeFrame(message)), true);
-    await waitFor(() => (atPeer.length === outgoing.length && atClient.length === outgoing.length) || undefined, 4000, 'all 100 messages each way');
+    await eventually(() => (atPeer.length === outgoing.length && atClient.length === outgoing.length) || undefined, 4000, 'all 100 messages each way');
     assert.deepEqual(atPeer, outgoing);
     assert.deepEqual(atClient, outgoing);
     near.destroy();
@@ -176,7 +177,7 @@ describe('FramedConnection over a Unix socket', () => {
     const closes: (Error | undefined)[] = [];
     const connection = new FramedConnection(peer, { onMessage: () => undefined, onClose: (e) => closes.push(e) }, 2 ** 20);
     client.end();
-    await waitFor(() => closes.length > 0 || undefined, 2000, 'onClose');
+    await eventually(() => closes.length > 0 || undefined, 2000, 'onClose');
     // The socket's own close and error events come after the end: none may report again.
     await sleep(50);
     connection.destroy();
@@ -204,7 +205,7 @@ describe('FramedConnection over a Unix socket', () => {
     new FramedConnection(peer, { onMessage: (m) => received.push(m), onClose: (e) => closes.push(e) }, 2 ** 20);
     const garbage = Buffer.from([0, 0, 0, 3, 1, 2, 3]);
     client.write(Buffer.concat([encodeFrame('fine'), garbage]));
-    await waitFor(() => closes.length > 0 || undefined, 2000, 'onClose');
+    await eventually(() => closes.length > 0 || undefined, 2000, 'onClose');
     assert.equal(closes.length, 1);
     assert.ok(closes[0] instanceof FrameError, `closed with ${String(closes[0])}`);
   });
@@ -239,30 +240,3 @@ describe('FramedConnection over a Unix socket', () => {
   });
 });
 
-async function waitFor<T>(check: () => T | undefined, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}

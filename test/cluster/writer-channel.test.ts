@@ -18,6 +18,7 @@ import { relayable } from '../../src/cluster/writer-protocol.js';
 import type { DocumentChange, XcapRequest, XcapResponse } from '../../src/service/xcap-service.js';
 import type { StoredDocument } from '../../src/storage/types.js';
 import { parseXcapPath } from '../../src/xcap/uri.js';
+import { eventually, sleep, withTimeout } from '../helpers/wait.js';
 
 const logger = pino({ level: 'silent' });
 const ALICE = 'sip:alice@example.com';
@@ -104,32 +105,16 @@ function withoutTexts(c: DocumentChange): DocumentChange {
   };
 }
 
-async function waitFor<T>(check: () => T | undefined, ms: number, what: string): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const value = check();
-    if (value !== undefined) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await sleep(5);
-  }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      promise,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-      }),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
+/** A hub that takes writes and never answers them; `reached(n)` waits until exactly n have arrived. */
+async function startSilentHub(path: string): Promise<{ hub: WriterHub; reached(n: number): Promise<unknown> }> {
+  let arrived = 0;
+  const hub = await startHub(path, {
+    handle: () => {
+      arrived++;
+      return never();
+    },
+  });
+  return { hub, reached: (n) => eventually(() => arrived === n || undefined, 3000, `${n} write(s) to reach the hub`) };
 }
 
 function never<T>(): Promise<T> {
@@ -232,16 +217,10 @@ describe('forwarded writes', () => {
 
   test('a hub that stops during a write answers 503, and the link reconnects to the next hub by itself', BOUND, async () => {
     const path = freshPath();
-    let arrived = 0;
-    const first = await startHub(path, {
-      handle: () => {
-        arrived++;
-        return never();
-      },
-    });
+    const { hub: first, reached } = await startSilentHub(path);
     const link = startLink(path, { connectWaitMs: 2000 });
     const inFlight = link.forward(putRequest('index'));
-    await waitFor(() => arrived === 1 || undefined, 3000, 'the write to reach the hub');
+    await reached(1);
     await first.close();
     const response = await withTimeout(inFlight, 2000, 'the in-flight write to be answered');
     assert.equal(response.status, 503);
@@ -298,16 +277,10 @@ describe('forwarded writes', () => {
 
   test('close() answers a write in flight 503, and later writes at once', BOUND, async () => {
     const path = freshPath();
-    let arrived = 0;
-    await startHub(path, {
-      handle: () => {
-        arrived++;
-        return never();
-      },
-    });
+    const { reached } = await startSilentHub(path);
     const link = startLink(path, { connectWaitMs: 2000 });
     const inFlight = link.forward(putRequest('index'));
-    await waitFor(() => arrived === 1 || undefined, 3000, 'the write to reach the hub');
+    await reached(1);
     link.close();
     assert.equal((await withTimeout(inFlight, 1000, 'the in-flight answer')).status, 503);
     const started = Date.now();
@@ -331,7 +304,7 @@ describe('forwarded writes', () => {
       const link = startLink(path);
       link.close();
       await sleep(100);
-      await waitFor(() => open.size === 0 || undefined, 2000, `the ${accepted} accepted connection(s) to be closed`);
+      await eventually(() => open.size === 0 || undefined, 2000, `the ${accepted} accepted connection(s) to be closed`);
     } finally {
       for (const socket of open) socket.destroy();
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -358,7 +331,7 @@ describe('following changes', () => {
       change(5),
     ];
     for (const c of published) hub.publish(c);
-    await waitFor(() => received.length >= published.length || undefined, 3000, 'the published changes');
+    await eventually(() => received.length >= published.length || undefined, 3000, 'the published changes');
     assert.deepEqual(received, published.map(withoutTexts));
     for (const c of received) {
       assert.equal(c.contentOmitted, true);
@@ -387,7 +360,7 @@ describe('following changes', () => {
 
     const committed = change(7, 'phonebook');
     sender.publish(committed);
-    await waitFor(() => (atHub.length === 1 && atOther.length === 1) || undefined, 3000, 'the relayed change');
+    await eventually(() => (atHub.length === 1 && atOther.length === 1) || undefined, 3000, 'the relayed change');
     assert.deepEqual(atHub, [withoutTexts(committed)]);
     assert.deepEqual(atOther, [withoutTexts(committed)]);
 
@@ -395,7 +368,7 @@ describe('following changes', () => {
     // sender, its own change would have been there before it.
     const marker = change(8, 'marker');
     hub.publish(marker);
-    await waitFor(() => atSender.length > 0 || undefined, 3000, 'the marker at the sender');
+    await eventually(() => atSender.length > 0 || undefined, 3000, 'the marker at the sender');
     assert.deepEqual(atSender, [withoutTexts(marker)]);
   });
 
@@ -415,7 +388,7 @@ describe('following changes', () => {
     await withTimeout(link.follow(), 3000, 'the last follow()');
     hub.publish(change(1));
     hub.publish(change(2));
-    await waitFor(() => received.length >= 2 || undefined, 3000, 'the changes after the first round of toggles');
+    await eventually(() => received.length >= 2 || undefined, 3000, 'the changes after the first round of toggles');
     assert.deepEqual(received, [change(1), change(2)].map(withoutTexts));
 
     // Acknowledgements of earlier requests arrive after newer ones were sent.
@@ -427,7 +400,7 @@ describe('following changes', () => {
     await withTimeout(Promise.all([again, link.follow()]), 3000, 'follow() after the second round of toggles');
     hub.publish(change(3));
 
-    await waitFor(() => received.length >= 3 || undefined, 3000, `the change after the second round (have ${received.length})`);
+    await eventually(() => received.length >= 3 || undefined, 3000, `the change after the second round (have ${received.length})`);
     assert.deepEqual(received, [change(1), change(2), change(3)].map(withoutTexts));
     await withTimeout(Promise.all(earlier), 1000, 'the earlier follow() calls');
   });
@@ -466,7 +439,7 @@ describe('following changes', () => {
     await withTimeout(bystander.forward(putRequest('index')), 3000, 'the bystander to connect');
 
     await first.close();
-    await waitFor(() => missed > 0 || undefined, 2000, 'onMissed');
+    await eventually(() => missed > 0 || undefined, 2000, 'onMissed');
     assert.equal(missed, 1);
     assert.equal(bystanderMissed, 0, 'a link that did not follow missed nothing');
 
@@ -477,20 +450,14 @@ describe('following changes', () => {
     const second = await startHub(path);
     await withTimeout(follower.follow(), 3000, 'follow() with the new hub');
     second.publish(change(9));
-    await waitFor(() => received.length > 0 || undefined, 3000, 'a change from the new hub');
+    await eventually(() => received.length > 0 || undefined, 3000, 'a change from the new hub');
     assert.deepEqual(received, [withoutTexts(change(9))]);
     assert.equal(missed, 1);
   });
 
   test('hub.close() ends every connection', BOUND, async () => {
     const path = freshPath();
-    let arrived = 0;
-    const hub = await startHub(path, {
-      handle: () => {
-        arrived++;
-        return never();
-      },
-    });
+    const { hub, reached } = await startSilentHub(path);
     const raw: Socket[] = [];
     try {
       const closed: Promise<void>[] = [];
@@ -506,13 +473,13 @@ describe('following changes', () => {
       link.onMissed(() => missed++);
       await withTimeout(link.follow(), 3000, 'follow()');
       const inFlight = link.forward(putRequest('index'));
-      await waitFor(() => arrived === 1 || undefined, 3000, 'the write to reach the hub');
+      await reached(1);
       await withTimeout(Promise.all(connected), 3000, 'the raw sockets to connect');
 
       await withTimeout(hub.close(), 3000, 'hub.close()');
       await withTimeout(Promise.all(closed), 3000, 'the raw connections to end');
       assert.equal((await withTimeout(inFlight, 2000, 'the in-flight write')).status, 503);
-      await waitFor(() => missed > 0 || undefined, 2000, 'the link to notice');
+      await eventually(() => missed > 0 || undefined, 2000, 'the link to notice');
       await assert.rejects(
         new Promise<void>((resolve, reject) => {
           const late = createConnection(path);

@@ -107,16 +107,7 @@ export async function startNotifyingServer(overrides: Partial<ServerConfig> = {}
   };
 }
 
-/** Polls `check` until it returns a value other than undefined, or fails after `ms`. */
-export async function eventually<T>(check: () => T | undefined | Promise<T | undefined>, ms = 5000, what = 'condition'): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await check();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { eventually } from './wait.js';
 
 export const PRES_RULES_MIME = 'application/auth-policy+xml';
 export const RESOURCE_LISTS_MIME = 'application/resource-lists+xml';

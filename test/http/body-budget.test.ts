@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { parseXcapPath } from '../../src/xcap/uri.js';
+import { serviceRequest } from '../helpers/service-request.js';
 import { rawRequest, startTestServer, type TestServer } from '../helpers/xcapd.js';
 
 const DOC = '/xcap-root/resource-lists/users/sip:alice@example.com/index';
@@ -65,14 +65,7 @@ describe('request bodies held at once', () => {
     assert.equal(unchanged.status, 200);
 
     // A write another worker forwards counts against the same bound.
-    const forwarded = await server.handleForwarded({
-      method: 'PUT',
-      uri: parseXcapPath(DOC.replace('/xcap-root/', '')),
-      requester: { userId: 'alice@example.com', admin: false },
-      body: new TextEncoder().encode(LIST(8)),
-      contentType: 'application/resource-lists+xml',
-      rootUri: `${server.origin}/xcap-root`,
-    });
+    const forwarded = await server.handleForwarded(serviceRequest('PUT', DOC.replace('/xcap-root/', ''), LIST(8), 'application/resource-lists+xml'));
     assert.equal(forwarded.status, 503);
 
     const answers = await Promise.all(slow.map((s, i) => s.finish(padded(i + 1))));

@@ -19,6 +19,7 @@ import { ChangeEventFactory } from '../../src/notify/change-event.js';
 import { ChangeFeed } from '../../src/notify/feed.js';
 import { Metrics } from '../../src/notify/metrics.js';
 import type { DocumentChange } from '../../src/service/xcap-service.js';
+import { eventually, sleep } from '../helpers/wait.js';
 
 const logger = pino({ level: 'silent' });
 const ALICE = 'sip:alice@example.com';
@@ -76,16 +77,6 @@ function openStream(origin: string, lastEventId?: string): Promise<Stream> {
   });
 }
 
-async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 describe('change feed of a worker that does not write', () => {
   const dir = mkdtempSync(join(tmpdir(), 'xcapd-feed-follow-'));
   const socket = join(dir, 'writer.sock');
@@ -140,7 +131,7 @@ describe('change feed of a worker that does not write', () => {
     assert.equal(stream.status, 200);
     // Headers arrive only after the follow request was acknowledged: nothing published from here on is lost.
     for (let n = 1; n <= 5; n++) hub!.publish(change(n));
-    await until('five events arrived', () => stream.events.length >= 5);
+    await eventually(() => stream.events.length >= 5 || undefined, 3000, 'five events arrived');
     assert.deepEqual(etagsOf(stream), ['e1', 'e2', 'e3', 'e4', 'e5']);
   });
 
@@ -156,14 +147,14 @@ describe('change feed of a worker that does not write', () => {
     const stream = await open();
     hub!.publish(change(1));
     hub!.publish(change(2));
-    await until('two events arrived', () => stream.events.length >= 2);
+    await eventually(() => stream.events.length >= 2 || undefined, 3000, 'two events arrived');
     const lastId = stream.events.at(-1)!.id;
     await stopHub();
-    await until('the stream ended', () => stream.ended);
+    await eventually(() => stream.ended || undefined, 3000, 'the stream ended');
     await startHub();
     const resumed = await open(lastId);
     assert.equal(resumed.status, 200);
-    await until('an event arrived', () => resumed.events.length >= 1);
+    await eventually(() => resumed.events.length >= 1 || undefined, 3000, 'an event arrived');
     assert.equal(resumed.events[0]!.type, 'reset');
     assert.match(resumed.events[0]!.data, /did not follow every change/);
   });
@@ -171,25 +162,25 @@ describe('change feed of a worker that does not write', () => {
   test('a client back within the grace period resumes exactly; after it, it gets a reset', async () => {
     const first = await open();
     hub!.publish(change(1));
-    await until('the first event arrived', () => first.events.length >= 1);
+    await eventually(() => first.events.length >= 1 || undefined, 3000, 'the first event arrived');
     const seen = first.events[0]!.id;
     first.close();
-    await until('the stream closed', () => first.ended);
+    await eventually(() => first.ended || undefined, 3000, 'the stream closed');
     await sleep(30);
     hub!.publish(change(2));
     await sleep(30);
     const back = await open(seen);
-    await until('the missed event was replayed', () => back.events.length >= 1);
+    await eventually(() => back.events.length >= 1 || undefined, 3000, 'the missed event was replayed');
     assert.equal(back.events[0]!.type, 'xcap-diff');
     assert.deepEqual(etagsOf(back), ['e2']);
     const lastId = back.events.at(-1)!.id;
     back.close();
-    await until('the stream closed', () => back.ended);
+    await eventually(() => back.ended || undefined, 3000, 'the stream closed');
     await sleep(GRACE_MS * 3);
     hub!.publish(change(3)); // not followed any more: this worker never hears of it
     await sleep(30);
     const late = await open(lastId);
-    await until('an event arrived', () => late.events.length >= 1);
+    await eventually(() => late.events.length >= 1 || undefined, 3000, 'an event arrived');
     assert.equal(late.events[0]!.type, 'reset');
   });
 
@@ -199,7 +190,7 @@ describe('change feed of a worker that does not write', () => {
     try {
       const stream = await open(); // the feed's own link follows; `quiet` never asked to
       hub!.publish(change(1));
-      await until('the following stream got it', () => stream.events.length >= 1);
+      await eventually(() => stream.events.length >= 1 || undefined, 3000, 'the following stream got it');
       await sleep(50);
       assert.deepEqual(seen, []);
     } finally {

@@ -6,23 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { openSqliteStorage, type SqliteStorage } from '../../src/storage/sqlite.js';
-import { XcapService, type XcapRequest } from '../../src/service/xcap-service.js';
-import { parseXcapPath } from '../../src/xcap/uri.js';
+import { XcapService } from '../../src/service/xcap-service.js';
+import { serviceRequest } from '../helpers/service-request.js';
 
 const RL = 'urn:ietf:params:xml:ns:resource-lists';
 const CP = 'urn:ietf:params:xml:ns:common-policy';
-const ALICE = { userId: 'alice@example.com', admin: false };
-
-function request(method: 'GET' | 'PUT', path: string, body?: string, contentType?: string): XcapRequest {
-  return {
-    method,
-    uri: parseXcapPath(path),
-    requester: ALICE,
-    ...(body === undefined ? {} : { body: new TextEncoder().encode(body) }),
-    contentType: contentType ?? null,
-    rootUri: 'http://xcap.example.com/xcap-root',
-  };
-}
 
 describe('node selectors parsed once', () => {
   let storage: SqliteStorage;
@@ -31,15 +19,15 @@ describe('node selectors parsed once', () => {
     storage = await openSqliteStorage({ file: ':memory:' });
     service = new XcapService({ storage });
     const list = `<?xml version="1.0" encoding="UTF-8"?>\n<resource-lists xmlns="${RL}"><list name="friends"/></resource-lists>`;
-    assert.equal((await service.handle(request('PUT', 'resource-lists/users/sip:alice@example.com/index', list, 'application/resource-lists+xml'))).status, 201);
+    assert.equal((await service.handle(serviceRequest('PUT', 'resource-lists/users/sip:alice@example.com/index', list, 'application/resource-lists+xml'))).status, 201);
     const rules = `<?xml version="1.0" encoding="UTF-8"?>\n<cr:ruleset xmlns:cr="${CP}"><cr:rule id="a"/></cr:ruleset>`;
-    assert.equal((await service.handle(request('PUT', 'pres-rules/users/sip:alice@example.com/index', rules, 'application/auth-policy+xml'))).status, 201);
+    assert.equal((await service.handle(serviceRequest('PUT', 'pres-rules/users/sip:alice@example.com/index', rules, 'application/auth-policy+xml'))).status, 201);
   });
   after(() => storage.close());
 
   const status = async (path: string) => {
     try {
-      return (await service.handle(request('GET', path))).status;
+      return (await service.handle(serviceRequest('GET', path))).status;
     } catch (e) {
       return (e as { status?: number }).status ?? 0;
     }

@@ -145,7 +145,7 @@ interface ServerInfo {
  * next one's latency and memory.
  */
 class XcapdPool {
-  private current: { auth: AuthMode; server: RunningChild } | null = null;
+  private current: RunningChild | null = null;
   readonly started: ServerInfo[] = [];
 
   constructor(
@@ -168,13 +168,13 @@ class XcapdPool {
     const idleRssMb = readMemory(server.pid)?.rssMb ?? null;
     this.started.push({ auth: scenario.auth, scenario: scenario.id, startupMs: server.startupMs, idleRssMb });
     console.log(`  started ${server.name} (${relative(REPO_ROOT, this.cli)}) in ${server.startupMs} ms, RSS ${idleRssMb?.toFixed(0) ?? '?'} MB`);
-    this.current = { auth: scenario.auth, server };
+    this.current = server;
     return server;
   }
 
   async stop(): Promise<void> {
     if (!this.current) return;
-    await this.current.server.stop();
+    await this.current.stop();
     this.current = null;
   }
 }

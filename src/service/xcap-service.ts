@@ -113,6 +113,9 @@ export interface UsageRequestHandler {
  */
 const UNSPECIFIED_CONTENT_TYPES = new Set(['application/x-www-form-urlencoded']);
 
+/** What a write makes of the current version: an edit of it, a whole new document, or its deletion. */
+type NextVersion = (current: StoredDocument | null) => Promise<EditResult | { document: XmlDocument; source: string; created: boolean } | 'delete'>;
+
 /** Parsed node selectors kept (a selector is at most a few hundred bytes, its parse a few objects). */
 const SELECTOR_CACHE_ENTRIES = 2048;
 
@@ -305,7 +308,7 @@ export class XcapService {
     usage: AppUsage,
     request: XcapRequest,
     selector: NodeSelector | null,
-    compute: (current: StoredDocument | null) => Promise<EditResult | { document: XmlDocument; source: string; created: boolean } | 'delete'>,
+    compute: NextVersion,
   ): Promise<{ created: boolean; etag: string | null }> {
     // One write of a document at a time, from reading it to filing its new tree: the next one then finds that tree.
     return this.documentWrites.run(documentId(key), () => this.updateNow(key, usage, request, selector, compute));
@@ -316,7 +319,7 @@ export class XcapService {
     usage: AppUsage,
     request: XcapRequest,
     selector: NodeSelector | null,
-    compute: (current: StoredDocument | null) => Promise<EditResult | { document: XmlDocument; source: string; created: boolean } | 'delete'>,
+    compute: NextVersion,
   ): Promise<{ created: boolean; etag: string | null }> {
     let created = false;
     let written: XmlDocument | null = null;

@@ -359,7 +359,6 @@ export class SqliteStorage implements Storage {
    * therefore waits for the previous one to finish.
    */
   private writeTail: Promise<void> = Promise.resolve();
-  /** The tail of each document's queue of writes in this process. */
   /** Writes of one document in this process, one after another. */
   private readonly documentQueue = new KeyedQueue();
   /** Documents written or deleted through this connection, for {@link documentChangeToken}. */
